@@ -1,0 +1,1 @@
+"""attnscope's application layer: the command line now, the web app next."""

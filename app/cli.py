@@ -1,0 +1,128 @@
+"""The `attnscope` command.
+
+    attnscope translate [--model zh-en|en-zh] [--file FILE] < sentences.txt
+
+Reads one sentence per line and writes one translation per line, in order. The model loads once
+and sentences are decoded in padded batches. A line that cannot be translated (empty, or failing
+for any reason) gives an empty line and a warning on stderr, never a stop.
+"""
+
+import argparse
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+log = logging.getLogger("attnscope")
+MODELS = ("zh-en", "en-zh")
+
+
+def batched(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line.rstrip("\r\n"))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def translate_lines(
+    lines: Iterable[str], model_dir: Path, batch_size: int = 64, beam_size: int = 1
+) -> Iterator[str]:
+    """Yield one translation per input line (greedy, or beam search when beam_size > 1)."""
+    # Imported here: `attnscope --help` should not wait seconds for torch.
+    from model.checkpoint import load_checkpoint
+    from model.decoding import DecodingOptions, decode, greedy_batch
+
+    checkpoint = load_checkpoint(model_dir)
+    model, src_tok, tgt_tok = checkpoint.model, checkpoint.src_tokenizer, checkpoint.tgt_tokenizer
+    if src_tok is None:
+        raise SystemExit(f"{model_dir} is not a translation model")
+    limit = checkpoint.config.max_len
+    for number, batch in enumerate(batched(lines, batch_size)):
+        sources = [src_tok.encode(text)[:limit] for text in batch]
+        outputs: dict[int, str] = {}
+        wanted = [i for i, ids in enumerate(sources) if ids]
+        try:
+            if beam_size > 1:
+                options = DecodingOptions(strategy="beam", beam_size=beam_size)
+                for i in wanted:
+                    found = decode(model, sources[i], [tgt_tok.bos_id], options).output_ids
+                    outputs[i] = tgt_tok.decode(found)
+            elif wanted:
+                found = greedy_batch(
+                    model,
+                    [sources[i] for i in wanted],
+                    max_new_tokens=2 * max(len(sources[i]) for i in wanted) + 10,
+                )
+                outputs = {i: tgt_tok.decode(ids) for i, ids in zip(wanted, found, strict=True)}
+        except Exception as err:  # one bad batch must not lose the rest of the file
+            log.warning(
+                "batch %d (lines %d-%d) failed: %s",
+                number,
+                number * batch_size + 1,
+                number * batch_size + len(batch),
+                err,
+            )
+        for i, text in enumerate(batch):
+            if text.strip() and i not in outputs:
+                log.warning("line %d: no translation", number * batch_size + i + 1)
+            yield outputs.get(i, "")
+
+
+def translate_command(args: argparse.Namespace) -> int:
+    from model.checkpoint import CheckpointError, shipped_checkpoint
+
+    model_dir = args.model_dir or shipped_checkpoint(args.model)
+    if args.file:
+        source = args.file.open(encoding="utf-8", errors="replace")
+    else:
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # bad bytes become U+FFFD
+        source = sys.stdin
+    try:
+        for translation in translate_lines(source, model_dir, args.batch_size, args.beam_size):
+            sys.stdout.write(translation + "\n")
+            if args.unbuffered:
+                sys.stdout.flush()
+    except CheckpointError as err:
+        log.error("cannot load the model: %s", err)
+        return 2
+    finally:
+        if args.file:
+            source.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attnscope", description="attnscope: a Transformer, opened up while it translates."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    translate = commands.add_parser("translate", help="translate stdin (or --file) line by line")
+    translate.add_argument("--model", choices=MODELS, default="zh-en", help="shipped model")
+    translate.add_argument("--model-dir", type=Path, help="a checkpoint directory instead")
+    translate.add_argument("--file", type=Path, help="read sentences from FILE, not stdin")
+    translate.add_argument("--batch-size", type=int, default=64)
+    translate.add_argument(
+        "--beam-size",
+        type=int,
+        default=1,
+        choices=range(1, 9),
+        metavar="1-8",
+        help="1 is greedy (default)",
+    )
+    translate.add_argument("--unbuffered", action="store_true", help="flush after each line")
+    translate.set_defaults(run=translate_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

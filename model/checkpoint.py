@@ -1,0 +1,155 @@
+"""Save and load a model directory: safetensors weights, JSON config, tokenizers, checksums.
+
+Weights load with safetensors only (no pickle, so a file cannot run code), and every file is
+checked against the sha256 recorded beside it before it is used.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from model.config import TransformerConfig
+from model.tokenizer import Tokenizer
+from model.transformer import Seq2Seq, build_model
+
+CHECKPOINTS_DIR = Path(__file__).resolve().parent / "checkpoints"
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+SRC_TOKENIZER = "src_tokenizer.json"
+TGT_TOKENIZER = "tgt_tokenizer.json"
+METRICS = "metrics.json"
+CHECKSUMS = "sha256.json"
+TIED = "decoder.lm_head.weight"  # same tensor as decoder.embed.tokens.weight when tied
+
+
+class CheckpointError(Exception):
+    """A checkpoint directory that cannot be used, with the reason in words."""
+
+
+@dataclass
+class Checkpoint:
+    """A loaded model with everything needed to run it and to describe it."""
+
+    name: str
+    model: Seq2Seq
+    config: TransformerConfig
+    src_tokenizer: Tokenizer | None  # None for a decoder-only model
+    tgt_tokenizer: Tokenizer
+    meta: dict[str, Any] = field(default_factory=dict)  # direction, languages, training recipe
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_checkpoint(
+    directory: Path,
+    model: Seq2Seq,
+    src_tokenizer: Tokenizer | None,
+    tgt_tokenizer: Tokenizer,
+    meta: dict[str, Any],
+    metrics: dict[str, Any] | None = None,
+    dtype: torch.dtype = torch.float16,
+) -> None:
+    """Write the directory; fp16 by default (half the size, no measurable loss in BLEU)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    config: TransformerConfig = model.config
+    state = {
+        name: tensor.detach().to(dtype).contiguous()
+        for name, tensor in model.state_dict().items()
+        if not (config.tie_embeddings and name == TIED)
+    }
+    save_file(state, str(directory / WEIGHTS), metadata={"format": "pt"})
+    (directory / CONFIG).write_text(
+        json.dumps({"model": config.to_dict(), **meta}, indent=2, ensure_ascii=False) + "\n"
+    )
+    files = [WEIGHTS, CONFIG]
+    for tokenizer, filename in ((src_tokenizer, SRC_TOKENIZER), (tgt_tokenizer, TGT_TOKENIZER)):
+        if tokenizer is not None:
+            tokenizer.save(directory / filename)
+            files += [filename, filename.replace(".json", ".meta.json")]
+    if metrics is not None:
+        write_metrics(directory, metrics)
+    checksums = {name: sha256_of(directory / name) for name in files}
+    (directory / CHECKSUMS).write_text(json.dumps(checksums, indent=2) + "\n")
+
+
+def write_metrics(directory: Path, metrics: dict[str, Any]) -> None:
+    """Metrics are a report about the weights, not an input to them, so they are not checksummed."""
+    (directory / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
+
+
+def verify_checksums(directory: Path) -> None:
+    if not directory.is_dir():
+        raise CheckpointError(f"checkpoint directory {directory} does not exist")
+    try:
+        checksums = json.loads((directory / CHECKSUMS).read_text())
+    except FileNotFoundError as err:
+        raise CheckpointError(f"{directory / CHECKSUMS} is missing") from err
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{directory / CHECKSUMS} is not valid JSON: {err}") from err
+    for name in (WEIGHTS, CONFIG):
+        if name not in checksums:
+            raise CheckpointError(f"{CHECKSUMS} records no sha256 for {name}")
+    for name, expected in checksums.items():
+        path = directory / name
+        if not path.is_file():
+            raise CheckpointError(f"{path} is missing")
+        if sha256_of(path) != expected:
+            raise CheckpointError(f"{path} does not match its recorded sha256 (corrupt or altered)")
+
+
+def load_checkpoint(directory: Path, name: str | None = None) -> Checkpoint:
+    """Load and verify a checkpoint directory; raise CheckpointError saying what is wrong."""
+    directory = Path(directory)
+    verify_checksums(directory)
+    try:
+        raw = json.loads((directory / CONFIG).read_text())
+        config = TransformerConfig.from_dict(raw.pop("model"))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{directory / CONFIG} is not a valid model config: {err}") from err
+    try:
+        state = load_file(str(directory / WEIGHTS))
+    except (SafetensorError, OSError) as err:
+        raise CheckpointError(
+            f"{directory / WEIGHTS} is not a readable safetensors file: {err}"
+        ) from err
+    model = build_model(config)
+    state = {k: v.float() for k, v in state.items()}
+    if config.tie_embeddings:
+        state[TIED] = state.get("decoder.embed.tokens.weight", torch.empty(0))
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise CheckpointError(f"{directory / WEIGHTS} does not fit the config: {err}") from err
+    model.eval()
+    src_path = directory / SRC_TOKENIZER
+    src_tokenizer = Tokenizer.load(src_path) if src_path.exists() else None
+    tgt_tokenizer = Tokenizer.load(directory / TGT_TOKENIZER)
+    metrics_path = directory / METRICS
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    return Checkpoint(
+        name=name or directory.name,
+        model=model,
+        config=config,
+        src_tokenizer=src_tokenizer,
+        tgt_tokenizer=tgt_tokenizer,
+        meta=raw,
+        metrics=metrics,
+    )
+
+
+def shipped_checkpoint(name: str) -> Path:
+    """Directory of a checkpoint that ships with attnscope (`zh-en`, `en-zh`)."""
+    return CHECKPOINTS_DIR / name

@@ -1,0 +1,239 @@
+"""Decoding with a record of every step: greedy, beam search and sampling.
+
+Each loop uses a key/value cache, so a step feeds only its newest token. After decoding, one
+traced pass over `<s> + output` gives the attention of every step at once: causal masking makes
+row i of each decoder matrix exactly what step i saw.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch.nn import functional as F
+
+from model.trace import AttentionTrace, KVCache
+from model.transformer import Seq2Seq
+
+Strategy = Literal["greedy", "beam", "sample"]
+
+
+@dataclass(frozen=True)
+class DecodingOptions:
+    strategy: Strategy = "greedy"
+    max_new_tokens: int = 64  # includes the closing </s>
+    beam_size: int = 4  # 1-8, beam search only
+    length_penalty: float = 0.6  # GNMT's alpha: larger favours longer beams
+    temperature: float = 1.0  # sampling only; < 1 sharpens, > 1 flattens
+    top_k: int = 0  # sampling only; 0 keeps every token
+    top_p: float = 1.0  # sampling only; nucleus mass to keep
+    seed: int = 0  # sampling only; seeds this call's own torch.Generator
+    top_n: int = 5  # candidates recorded per step
+
+    def __post_init__(self) -> None:
+        if self.strategy not in ("greedy", "beam", "sample"):
+            raise ValueError(f"unknown strategy {self.strategy!r}")
+        if self.max_new_tokens < 1:
+            raise ValueError("max_new_tokens must be at least 1")
+        if not 1 <= self.beam_size <= 8:
+            raise ValueError("beam_size must be between 1 and 8")
+        if self.temperature <= 0:
+            raise ValueError("temperature must be above 0")
+        if self.top_k < 0 or not 0 < self.top_p <= 1 or self.top_n < 1:
+            raise ValueError("top_k >= 0, 0 < top_p <= 1 and top_n >= 1 are required")
+
+
+@dataclass
+class Step:
+    """One decoding step: the token chosen, its probability, and the best alternatives."""
+
+    index: int
+    token_id: int
+    prob: float
+    candidates: list[tuple[int, float]]  # (token id, probability), most probable first
+
+
+@dataclass
+class Decoded:
+    src_ids: list[int]  # what the encoder read (empty for a decoder-only model)
+    prefix_ids: list[int]  # what the decoder started from: <s> (then the prompt, for GPT)
+    output_ids: list[int]  # tokens produced, ending in </s> unless max_new_tokens cut them
+    steps: list[Step]
+    trace: AttentionTrace = field(default_factory=AttentionTrace)
+
+    @property
+    def decoder_input_ids(self) -> list[int]:
+        """Tokens the decoder was fed: every step's query row in the trace."""
+        return self.prefix_ids + self.output_ids[:-1]
+
+
+def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
+    """Set to -inf every logit outside the top-k and outside the top-p nucleus (last dim).
+
+    The nucleus is the smallest set of most probable tokens whose mass reaches top_p.
+    """
+    if top_k > 0:
+        kth = torch.topk(logits, min(top_k, logits.size(-1))).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        sorted_probs = F.softmax(sorted_logits, dim=-1)
+        mass_before = sorted_probs.cumsum(-1) - sorted_probs
+        drop_sorted = mass_before >= top_p  # the first token always stays
+        drop = drop_sorted.scatter(-1, order, drop_sorted)
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+def _record(index: int, token_id: int, probs: torch.Tensor, top_n: int) -> Step:
+    """Step record from a (V,) distribution."""
+    top = torch.topk(probs, min(top_n, probs.numel()))
+    candidates = list(zip(top.indices.tolist(), top.values.tolist(), strict=True))
+    return Step(index, token_id, probs[token_id].item(), candidates)
+
+
+def _start(model: Seq2Seq, src_ids: list[int], prefix_ids: list[int]):
+    """Encode the source (if any) and return (memory, memory_mask, cache, first logits (1, V))."""
+    memory = memory_mask = None
+    if src_ids:
+        memory, memory_mask = model.encode(torch.tensor([src_ids]))
+    cache = KVCache()
+    logits = model.decode(torch.tensor([prefix_ids]), memory, memory_mask, cache=cache)
+    return memory, memory_mask, cache, logits[:, -1]
+
+
+def _greedy_or_sample(
+    model: Seq2Seq, src_ids: list[int], prefix_ids: list[int], options: DecodingOptions
+) -> tuple[list[int], list[Step]]:
+    eos = model.config.eos_id
+    generator = torch.Generator().manual_seed(options.seed)
+    memory, memory_mask, cache, logits = _start(model, src_ids, prefix_ids)
+    output: list[int] = []
+    steps: list[Step] = []
+    for index in range(options.max_new_tokens):
+        if options.strategy == "sample":
+            scaled = filter_logits(logits[0] / options.temperature, options.top_k, options.top_p)
+            probs = F.softmax(scaled, dim=-1)  # the distribution actually sampled from
+            token = int(torch.multinomial(probs, 1, generator=generator).item())
+        else:
+            probs = F.softmax(logits[0], dim=-1)
+            token = int(probs.argmax().item())
+        steps.append(_record(index, token, probs, options.top_n))
+        output.append(token)
+        if token == eos or index + 1 == options.max_new_tokens:
+            break
+        logits = model.decode(torch.tensor([[token]]), memory, memory_mask, cache=cache)[:, -1]
+    return output, steps
+
+
+def _beam_search(
+    model: Seq2Seq, src_ids: list[int], prefix_ids: list[int], options: DecodingOptions
+) -> tuple[list[int], list[Step]]:
+    """Keep the `beam_size` best partial outputs by total log-probability; rank finished ones
+    by log-probability / length-penalty so short outputs are not favoured just for being short."""
+    eos, k = model.config.eos_id, options.beam_size
+    memory, memory_mask, cache, logits = _start(model, src_ids, prefix_ids)
+    beams: list[tuple[list[int], list[Step]]] = [([], [])]
+    scores = torch.zeros(1)  # (beams,) summed log-probabilities
+    finished: list[tuple[float, list[int], list[Step]]] = []
+
+    def penalty(length: int) -> float:
+        return ((5 + length) / 6) ** options.length_penalty
+
+    for index in range(options.max_new_tokens):
+        log_probs = F.log_softmax(logits, dim=-1)  # (beams, V)
+        probs = log_probs.exp()
+        totals = (scores[:, None] + log_probs).flatten()  # (beams * V,)
+        best = torch.topk(totals, min(2 * k, totals.numel()))
+        vocab = log_probs.size(-1)
+        keep_rows: list[int] = []
+        next_beams: list[tuple[list[int], list[Step]]] = []
+        next_scores: list[float] = []
+        last = index + 1 == options.max_new_tokens
+        for total, flat in zip(best.values.tolist(), best.indices.tolist(), strict=True):
+            row, token = divmod(flat, vocab)
+            tokens, steps = beams[row]
+            step = _record(index, token, probs[row], options.top_n)
+            if token == eos or last:
+                finished.append((total / penalty(index + 1), tokens + [token], steps + [step]))
+            elif len(next_beams) < k:
+                keep_rows.append(row)
+                next_beams.append((tokens + [token], steps + [step]))
+                next_scores.append(total)
+            if len(next_beams) == k and len(finished) >= k:
+                break
+        if len(finished) >= k or last or not next_beams:
+            break
+        beams, scores = next_beams, torch.tensor(next_scores)
+        cache.reorder(torch.tensor(keep_rows))
+        new_tokens = torch.tensor([[tokens[-1]] for tokens, _ in beams])  # (beams, 1)
+        logits = model.decode(new_tokens, memory, memory_mask, cache=cache)[:, -1]
+    _, output, steps = max(finished, key=lambda item: item[0])
+    return output, steps
+
+
+def trace_pass(
+    model: Seq2Seq, src_ids: list[int], decoder_input_ids: list[int]
+) -> tuple[AttentionTrace, torch.Tensor]:
+    """One forward pass with a trace; returns it with the logits (1, T, V) of every position."""
+    trace = AttentionTrace()
+    memory = memory_mask = None
+    if src_ids:
+        memory, memory_mask = model.encode(torch.tensor([src_ids]), trace)
+    logits = model.decode(torch.tensor([decoder_input_ids]), memory, memory_mask, trace)
+    return trace, logits
+
+
+@torch.inference_mode()
+def decode(
+    model: Seq2Seq, src_ids: list[int], prefix_ids: list[int], options: DecodingOptions
+) -> Decoded:
+    """Decode one sequence and trace its attention.
+
+    src_ids: the source for an encoder-decoder model ([] for GPT).
+    prefix_ids: the decoder's start, `[<s>]` (GPT: `[<s>] + prompt`).
+    """
+    if model.config.architecture == "encoder-decoder" and not src_ids:
+        raise ValueError("an encoder-decoder model needs a non-empty source")
+    room = model.config.max_len - len(prefix_ids) + 1  # the last token produced is never fed
+    if room < 1 or len(src_ids) > model.config.max_len:
+        raise ValueError(f"input is longer than the model's {model.config.max_len} positions")
+    if options.max_new_tokens > room:
+        options = DecodingOptions(**{**options.__dict__, "max_new_tokens": room})
+    search = _beam_search if options.strategy == "beam" else _greedy_or_sample
+    output, steps = search(model, src_ids, prefix_ids, options)
+    decoded = Decoded(src_ids, prefix_ids, output, steps)
+    decoded.trace, _ = trace_pass(model, src_ids, decoded.decoder_input_ids)
+    return decoded
+
+
+@torch.inference_mode()
+def greedy_batch(
+    model: Seq2Seq, sources: list[list[int]], max_new_tokens: int = 64
+) -> list[list[int]]:
+    """Greedy outputs (without </s>) for many sources at once, untraced: for evaluation and the CLI.
+
+    Sources are padded into one batch; finished rows keep running (cheaply) until all are done.
+    """
+    c = model.config
+    longest = max(len(s) for s in sources)
+    src = torch.full((len(sources), longest), c.pad_id)
+    for row, ids in enumerate(sources):
+        src[row, : len(ids)] = torch.tensor(ids)
+    memory, memory_mask = model.encode(src)
+    cache = KVCache()
+    tokens = torch.full((len(sources), 1), c.bos_id)
+    done = torch.zeros(len(sources), dtype=torch.bool)
+    produced: list[torch.Tensor] = []
+    for _ in range(min(max_new_tokens, c.max_len)):
+        logits = model.decode(tokens, memory, memory_mask, cache=cache)[:, -1]  # (B, V)
+        tokens = logits.argmax(-1, keepdim=True).masked_fill(done[:, None], c.pad_id)  # (B, 1)
+        produced.append(tokens)
+        done |= tokens[:, 0] == c.eos_id
+        if done.all():
+            break
+    outputs: list[list[int]] = []
+    for row in torch.cat(produced, dim=1).tolist():
+        if c.eos_id in row:
+            row = row[: row.index(c.eos_id)]
+        outputs.append([t for t in row if t != c.pad_id])
+    return outputs

@@ -1,0 +1,151 @@
+"""The encoder-decoder Transformer, and GPT: the same decoder without the encoder.
+
+`encode()` and `decode()` are separate (as in the Annotated Transformer) so that decoding runs
+the encoder once and then calls the decoder step by step with a key/value cache.
+"""
+
+import torch
+from torch import nn
+
+from model.attention import causal_mask
+from model.config import TransformerConfig
+from model.layers import DecoderBlock, Embedding, EncoderBlock
+from model.trace import AttentionTrace, KVCache
+
+
+def padding_mask(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
+    """(B, 1, 1, T) mask that hides padding keys from every query."""
+    return (ids != pad_id)[:, None, None, :]
+
+
+class Encoder(nn.Module):
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        c = config
+        self.embed = Embedding(c.src_vocab_size, c.d_model, c.max_len, c.dropout)
+        self.blocks = nn.ModuleList(
+            EncoderBlock(i, c.d_model, c.n_heads, c.d_ff, c.dropout)
+            for i in range(c.n_encoder_layers)
+        )
+
+    def forward(
+        self, src: torch.Tensor, src_mask: torch.Tensor, trace: AttentionTrace | None = None
+    ) -> torch.Tensor:
+        x = self.embed(src)  # (B, Ts, D)
+        for block in self.blocks:
+            x = block(x, src_mask, trace)
+        return x
+
+
+class Decoder(nn.Module):
+    """Target embedding, decoder blocks, and the final linear layer to vocabulary logits."""
+
+    def __init__(self, config: TransformerConfig, cross: bool) -> None:
+        super().__init__()
+        c = config
+        self.embed = Embedding(c.tgt_vocab_size, c.d_model, c.max_len, c.dropout)
+        self.blocks = nn.ModuleList(
+            DecoderBlock(i, c.d_model, c.n_heads, c.d_ff, c.dropout, cross)
+            for i in range(c.n_decoder_layers)
+        )
+        self.lm_head = nn.Linear(c.d_model, c.tgt_vocab_size, bias=False)
+        if c.tie_embeddings:
+            self.lm_head.weight = self.embed.tokens.weight
+
+    def forward(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        trace: AttentionTrace | None = None,
+        cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        """tgt (B, T) -> logits (B, T, V). With a cache, tgt holds only the new positions."""
+        start = cache.length() if cache is not None else 0
+        t = tgt.size(1)
+        mask = causal_mask(t, start + t, tgt.device)  # (1, 1, T, start + T)
+        x = self.embed(tgt, start)  # (B, T, D)
+        for block in self.blocks:
+            x = block(x, mask, memory, memory_mask, trace, cache)
+        return self.lm_head(x)  # (B, T, V)
+
+
+def init_weights(module: nn.Module, d_model: int) -> None:
+    """Xavier for projections (as the Annotated Transformer); embeddings ~ N(0, 1/d_model)."""
+    for name, p in module.named_parameters():
+        if name.endswith("tokens.weight"):
+            nn.init.normal_(p, mean=0.0, std=d_model**-0.5)
+        elif p.dim() > 1:
+            nn.init.xavier_uniform_(p)
+
+
+class Transformer(nn.Module):
+    """Encoder-decoder: the encoder reads the source once; the decoder writes the target."""
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        self.decoder = Decoder(config, cross=True)
+        init_weights(self, config.d_model)
+
+    def encode(
+        self, src: torch.Tensor, trace: AttentionTrace | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """src (B, Ts) -> (memory (B, Ts, D), src_mask (B, 1, 1, Ts))."""
+        src_mask = padding_mask(src, self.config.pad_id)
+        return self.encoder(src, src_mask, trace), src_mask
+
+    def decode(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor | None,
+        memory_mask: torch.Tensor | None,
+        trace: AttentionTrace | None = None,
+        cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        return self.decoder(tgt, memory, memory_mask, trace, cache)
+
+    def forward(
+        self, src: torch.Tensor, tgt: torch.Tensor, trace: AttentionTrace | None = None
+    ) -> torch.Tensor:
+        """Teacher forcing: logits (B, Tt, V) for every target position at once."""
+        memory, src_mask = self.encode(src, trace)
+        return self.decode(tgt, memory, src_mask, trace)
+
+
+class GPT(nn.Module):
+    """Decoder-only: masked self-attention over one sequence; no encoder, no cross-attention."""
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.decoder = Decoder(config, cross=False)
+        init_weights(self, config.d_model)
+
+    def decode(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor | None = None,
+        memory_mask: torch.Tensor | None = None,
+        trace: AttentionTrace | None = None,
+        cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        return self.decoder(tgt, None, None, trace, cache)
+
+    def forward(self, ids: torch.Tensor, trace: AttentionTrace | None = None) -> torch.Tensor:
+        return self.decode(ids, trace=trace)
+
+
+Seq2Seq = Transformer | GPT
+
+
+def build_model(config: TransformerConfig) -> Seq2Seq:
+    if config.architecture == "decoder-only":
+        return GPT(config)
+    return Transformer(config)
+
+
+def parameter_count(model: nn.Module) -> int:
+    """Distinct parameters (a tied embedding counts once)."""
+    return sum(p.numel() for p in model.parameters())

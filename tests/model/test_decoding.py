@@ -1,0 +1,155 @@
+"""Decoding: step records, one traced pass equal to every step, strategies as defined."""
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from model.decoding import DecodingOptions, decode, filter_logits, greedy_batch, trace_pass
+from model.trace import AttentionTrace, KVCache
+from model.transformer import GPT, Transformer
+
+SRC = [5, 6, 7, 8, 9, 10]
+BOS = [1]
+
+
+def test_final_traced_pass_equals_every_step(transformer: Transformer) -> None:
+    """Row i of each matrix and logits row i equal what cached step i computed on its own."""
+    decoded = decode(transformer, SRC, BOS, DecodingOptions(max_new_tokens=8))
+    inputs = decoded.decoder_input_ids
+    _, full_logits = trace_pass(transformer, SRC, inputs)
+    with torch.no_grad():
+        memory, memory_mask = transformer.encode(torch.tensor([SRC]))
+        cache = KVCache()
+        for i, token in enumerate(inputs):
+            step_trace = AttentionTrace()
+            logits = transformer.decode(
+                torch.tensor([[token]]), memory, memory_mask, step_trace, cache
+            )
+            torch.testing.assert_close(logits[0, -1], full_logits[0, i], atol=1e-5, rtol=1e-5)
+            for name, probs in step_trace.probs.items():
+                row = decoded.trace[name][:, i]  # (H, Tk): what the final pass says step i saw
+                torch.testing.assert_close(
+                    probs[:, 0], row[:, : probs.size(-1)], atol=1e-5, rtol=1e-5
+                )
+                assert torch.all(row[:, probs.size(-1) :] == 0)  # the future stays hidden
+            assert F.softmax(logits[0, -1], -1)[decoded.output_ids[i]].item() == pytest.approx(
+                decoded.steps[i].prob, abs=1e-5
+            )
+
+
+def test_step_records(transformer: Transformer) -> None:
+    decoded = decode(transformer, SRC, BOS, DecodingOptions(max_new_tokens=6, top_n=3))
+    assert len(decoded.steps) == len(decoded.output_ids) <= 6
+    for i, step in enumerate(decoded.steps):
+        assert step.index == i and step.token_id == decoded.output_ids[i]
+        assert len(step.candidates) == 3
+        probs = [p for _, p in step.candidates]
+        assert probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
+        assert step.candidates[0] == (step.token_id, pytest.approx(step.prob))  # greedy: the top
+    # Shapes match tokens: queries are what the decoder was fed, keys the source.
+    rows = len(decoded.decoder_input_ids)
+    assert decoded.trace["decoder.1.cross"].shape == (4, rows, len(SRC))
+    assert decoded.trace["decoder.0.self"].shape == (4, rows, rows)
+
+
+def test_greedy_equals_beam_of_one(transformer: Transformer) -> None:
+    greedy = decode(transformer, SRC, BOS, DecodingOptions(max_new_tokens=10))
+    beam = decode(transformer, SRC, BOS, DecodingOptions("beam", max_new_tokens=10, beam_size=1))
+    assert beam.output_ids == greedy.output_ids
+    for ours, reference in zip(beam.steps, greedy.steps, strict=True):
+        assert [t for t, _ in ours.candidates] == [t for t, _ in reference.candidates]
+        assert [p for _, p in ours.candidates] == pytest.approx(
+            [p for _, p in reference.candidates]
+        )
+
+
+def test_beam_search_keeps_a_consistent_record(transformer: Transformer) -> None:
+    decoded = decode(transformer, SRC, BOS, DecodingOptions("beam", max_new_tokens=10, beam_size=4))
+    assert [s.token_id for s in decoded.steps] == decoded.output_ids
+    _, logits = trace_pass(transformer, SRC, decoded.decoder_input_ids)
+    probs = F.softmax(logits[0], -1)
+    for i, step in enumerate(decoded.steps):  # each recorded prob is the model's own
+        assert probs[i, step.token_id].item() == pytest.approx(step.prob, abs=1e-5)
+
+
+def test_seeded_sampling_is_reproducible(transformer: Transformer) -> None:
+    options = DecodingOptions("sample", max_new_tokens=12, temperature=2.0, seed=7)
+    first = decode(transformer, SRC, BOS, options)
+    again = decode(transformer, SRC, BOS, options)
+    assert first.output_ids == again.output_ids
+    others = {
+        tuple(
+            decode(
+                transformer,
+                SRC,
+                BOS,
+                DecodingOptions("sample", max_new_tokens=12, temperature=2.0, seed=s),
+            ).output_ids
+        )
+        for s in range(8)
+    }
+    assert len(others) > 1  # the seed matters
+
+
+def test_top_k_keeps_exactly_k() -> None:
+    logits = torch.tensor([1.0, 5.0, 3.0, 4.0, 2.0])
+    kept = filter_logits(logits, top_k=2)
+    assert torch.isfinite(kept).tolist() == [False, True, False, True, False]
+
+
+def test_top_p_keeps_the_smallest_nucleus() -> None:
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    logits = probs.log()
+    assert torch.isfinite(filter_logits(logits, top_p=0.5)).tolist() == [True, False, False, False]
+    assert torch.isfinite(filter_logits(logits, top_p=0.75)).tolist() == [True, True, False, False]
+    assert torch.isfinite(filter_logits(logits, top_p=0.96)).tolist() == [True, True, True, True]
+    # Scrambled order gives the same set.
+    order = torch.tensor([2, 0, 3, 1])
+    assert torch.isfinite(filter_logits(logits[order], top_p=0.75)).tolist() == [
+        False,
+        True,
+        False,
+        True,
+    ]
+
+
+def test_sampling_never_picks_outside_top_k(transformer: Transformer) -> None:
+    decoded = decode(
+        transformer,
+        SRC,
+        BOS,
+        DecodingOptions("sample", max_new_tokens=10, temperature=3.0, top_k=2, seed=3),
+    )
+    for step in decoded.steps:
+        nonzero = [t for t, p in step.candidates if p > 0]
+        assert len(nonzero) <= 2 and step.token_id in nonzero
+
+
+def test_batched_greedy_equals_one_at_a_time(transformer: Transformer) -> None:
+    sources = [SRC, [7, 8], [9, 10, 11, 12, 13, 14, 15, 16]]  # different lengths: padding
+    batched = greedy_batch(transformer, sources, max_new_tokens=8)
+    for src, out in zip(sources, batched, strict=True):
+        alone = decode(transformer, src, BOS, DecodingOptions(max_new_tokens=8)).output_ids
+        assert out == [t for t in alone if t != 2]
+
+
+def test_gpt_decodes_from_a_prompt(gpt: GPT) -> None:
+    prompt = [1, 5, 6, 7]
+    decoded = decode(gpt, [], prompt, DecodingOptions(max_new_tokens=5))
+    assert decoded.trace.names() == ["decoder.0.self", "decoder.1.self"]
+    rows = len(prompt) + len(decoded.output_ids) - 1
+    assert decoded.trace["decoder.1.self"].shape == (4, rows, rows)
+
+
+def test_bad_options_and_inputs_are_clear_errors(transformer: Transformer) -> None:
+    with pytest.raises(ValueError, match="beam_size"):
+        DecodingOptions(beam_size=9)
+    with pytest.raises(ValueError, match="temperature"):
+        DecodingOptions(temperature=0)
+    with pytest.raises(ValueError, match="non-empty source"):
+        decode(transformer, [], BOS, DecodingOptions())
+    with pytest.raises(ValueError, match="longer than"):
+        decode(transformer, list(range(4, 50)), BOS, DecodingOptions())
+    # max_new_tokens beyond the positional table is capped, not an error.
+    decoded = decode(transformer, SRC, BOS, DecodingOptions(max_new_tokens=500))
+    assert len(decoded.output_ids) <= 40
