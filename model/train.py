@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from model.checkpoint import load_checkpoint, save_checkpoint
+from model.checkpoint import load_checkpoint, save_checkpoint, tie_state_dict, untied_state_dict
 from model.config import TransformerConfig
 from model.data import SHARED_DATA, encode_pairs, make_batches, read_pairs
 from model.evaluate import evaluate
@@ -89,10 +89,7 @@ def save_state(
 ) -> None:
     """End-of-epoch state for --resume, as safetensors + JSON (no pickle)."""
     path.mkdir(parents=True, exist_ok=True)
-    save_file(
-        {k: v.contiguous() for k, v in model.state_dict().items() if k != "decoder.lm_head.weight"},
-        str(path / "model.safetensors"),
-    )
+    save_file(untied_state_dict(model), str(path / "model.safetensors"))
     moments = {}
     for index, s in optimizer.state_dict()["state"].items():
         moments[f"{index}.exp_avg"] = s["exp_avg"]
@@ -104,7 +101,7 @@ def save_state(
 
 def load_state(path: Path, model: Transformer, optimizer: torch.optim.Optimizer) -> dict:
     weights = load_file(str(path / "model.safetensors"))
-    weights["decoder.lm_head.weight"] = weights["decoder.embed.tokens.weight"]
+    tie_state_dict(weights, model.config)
     model.load_state_dict(weights)
     state = json.loads((path / "state.json").read_text())
     moments = load_file(str(path / "optimizer.safetensors"))
@@ -126,7 +123,6 @@ def average_snapshots(paths: list[Path]) -> dict[str, torch.Tensor]:
     for path in paths:
         for name, tensor in load_file(str(path)).items():
             total[name] = total.get(name, 0) + tensor / len(paths)
-    total["decoder.lm_head.weight"] = total["decoder.embed.tokens.weight"]
     return total
 
 
@@ -230,14 +226,7 @@ def main(argv: list[str] | None = None) -> None:
             if state["best"] is None or record["bleu"] > state["best"]["bleu"]:
                 state["best"] = record
                 save_state(args.out / "best", model, optimizer, dict(state))
-        save_file(
-            {
-                k: v.contiguous()
-                for k, v in model.state_dict().items()
-                if k != "decoder.lm_head.weight"
-            },
-            str(snapshots / f"epoch_{epoch}.safetensors"),
-        )
+        save_file(untied_state_dict(model), str(snapshots / f"epoch_{epoch}.safetensors"))
         for old in snapshots.glob("epoch_*.safetensors"):
             if int(old.stem.split("_")[1]) <= epoch - args.average:
                 old.unlink()
@@ -261,7 +250,9 @@ def finish(args, model, state, src_tok, tgt_tok, dev_sources, dev_refs, tgt_lang
     last_epochs = sorted(
         snapshots.glob("epoch_*.safetensors"), key=lambda p: int(p.stem.split("_")[1])
     )[-args.average :]
-    model.load_state_dict(average_snapshots(last_epochs))
+    averaged_weights = average_snapshots(last_epochs)
+    tie_state_dict(averaged_weights, model.config)
+    model.load_state_dict(averaged_weights)
     averaged = evaluate(model, dev_sources, dev_refs, tgt_tok, tgt_lang)
     log.info("average of %d epochs: %s; best epoch: %s", len(last_epochs), averaged, state["best"])
     chosen = f"average of the last {len(last_epochs)} epochs"

@@ -1,0 +1,70 @@
+"""`attnscope translate`: one output line per input line, whatever the input."""
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from app.cli import main, translate_lines
+from model.checkpoint import save_checkpoint
+from model.tokenizer import train_char_tokenizer, train_subword_tokenizer
+from model.transformer import Transformer
+from tests.conftest import tiny_config
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight model: its words are nonsense, but line bookkeeping is what is tested."""
+    directory = tmp_path_factory.mktemp("zh-en")
+    src_tok = train_char_tokenizer(["我有一只猫。", "你好。"])
+    tgt_tok = train_subword_tokenizer(["I have a cat.", "Hello."], vocab_size=40)
+    torch.manual_seed(0)
+    model = Transformer(
+        tiny_config(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size)
+    )
+    meta = {"direction": "zh-en", "source_language": "zh", "target_language": "en"}
+    save_checkpoint(directory, model.eval(), src_tok, tgt_tok, meta)
+    return directory
+
+
+LINES = ["我有一只猫。", "", "   ", "😀\x00", "你" * 500, "猫\r", "我有一只猫。"]
+
+
+def test_one_line_out_per_line_in(model_dir: Path) -> None:
+    out = list(translate_lines(LINES, model_dir, batch_size=3))
+    assert len(out) == len(LINES)
+    assert out[1] == "" and out[2] == ""  # empty in, empty out
+    assert out[0] == out[6]  # batches do not change a sentence's translation
+    assert all("\n" not in line for line in out)
+
+
+def test_beam_option_gives_a_line_each(model_dir: Path) -> None:
+    assert len(list(translate_lines(LINES, model_dir, beam_size=3))) == len(LINES)
+
+
+def test_command_reads_a_file_with_bad_bytes(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "in.txt"
+    source.write_bytes("我有一只猫。\n".encode() + b"\xff\xfe broken\n" + "你好。\n".encode())
+    assert main(["translate", "--model-dir", str(model_dir), "--file", str(source)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_command_reads_stdin(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin = io.TextIOWrapper(io.BytesIO("你好。\n\n我有一只猫。\n".encode()), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert main(["translate", "--model-dir", str(model_dir)]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
+
+
+def test_missing_model_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"x\n"), encoding="utf-8"))
+    assert main(["translate", "--model-dir", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in caplog.text
