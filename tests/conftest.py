@@ -1,9 +1,13 @@
 """Tiny seeded models shared by the tests: built in milliseconds, no files, no ../shared."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
+from model.checkpoint import save_checkpoint
 from model.config import TransformerConfig
+from model.tokenizer import train_char_tokenizer, train_subword_tokenizer
 from model.transformer import GPT, Transformer
 
 
@@ -33,3 +37,20 @@ def transformer() -> Transformer:
 def gpt() -> GPT:
     torch.manual_seed(0)
     return GPT(tiny_config(architecture="decoder-only", src_vocab_size=0)).eval()
+
+
+def save_tiny_checkpoint(
+    directory: Path, direction: str = "zh-en", dtype: torch.dtype = torch.float16
+) -> Transformer:
+    """A random-weight checkpoint with real tokenizers: its words are nonsense, its shapes real."""
+    zh_tok = train_char_tokenizer(["我有一只猫。", "你好。", "今天天气很好。"])
+    en_tok = train_subword_tokenizer(["I have a cat.", "Hello.", "It's a nice day."], vocab_size=60)
+    src_tok, tgt_tok = (zh_tok, en_tok) if direction == "zh-en" else (en_tok, zh_tok)
+    torch.manual_seed(0)
+    model = Transformer(
+        tiny_config(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size)
+    ).eval()
+    source, target = direction.split("-")
+    meta = {"direction": direction, "source_language": source, "target_language": target}
+    save_checkpoint(directory, model, src_tok, tgt_tok, meta, {"dev_bleu": 1.0}, dtype)
+    return model

@@ -5,27 +5,16 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from app.cli import main, translate_lines
-from model.checkpoint import save_checkpoint
-from model.tokenizer import train_char_tokenizer, train_subword_tokenizer
-from model.transformer import Transformer
-from tests.conftest import tiny_config
+from tests.conftest import save_tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random-weight model: its words are nonsense, but line bookkeeping is what is tested."""
+    """Random weights: the words are nonsense, but line bookkeeping is what is tested."""
     directory = tmp_path_factory.mktemp("zh-en")
-    src_tok = train_char_tokenizer(["我有一只猫。", "你好。"])
-    tgt_tok = train_subword_tokenizer(["I have a cat.", "Hello."], vocab_size=40)
-    torch.manual_seed(0)
-    model = Transformer(
-        tiny_config(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size)
-    )
-    meta = {"direction": "zh-en", "source_language": "zh", "target_language": "en"}
-    save_checkpoint(directory, model.eval(), src_tok, tgt_tok, meta)
+    save_tiny_checkpoint(directory)
     return directory
 
 

@@ -6,29 +6,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, sha256_of
-from model.tokenizer import train_char_tokenizer, train_subword_tokenizer
+from model.checkpoint import CheckpointError, load_checkpoint, sha256_of
 from model.transformer import Transformer
-from tests.conftest import tiny_config
+from tests.conftest import save_tiny_checkpoint
 
 
 def saved(directory: Path, dtype: torch.dtype = torch.float32) -> Transformer:
-    src_tok = train_char_tokenizer(["我有一只猫。", "你好。"])
-    tgt_tok = train_subword_tokenizer(["I have a cat.", "Hello."], vocab_size=40)
-    torch.manual_seed(0)
-    model = Transformer(
-        tiny_config(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size)
-    ).eval()
-    save_checkpoint(
-        directory,
-        model,
-        src_tok,
-        tgt_tok,
-        {"direction": "zh-en"},
-        metrics={"dev_bleu": 1.0},
-        dtype=dtype,
-    )
-    return model
+    return save_tiny_checkpoint(directory, "zh-en", dtype)
 
 
 def outputs(model: Transformer) -> torch.Tensor:
@@ -69,7 +53,7 @@ def test_tampered_weights_are_refused(tmp_path: Path) -> None:
 def test_tampered_tokenizer_is_refused(tmp_path: Path) -> None:
     saved(tmp_path)
     path = tmp_path / "tgt_tokenizer.json"
-    path.write_text(path.read_text().replace("cat", "dog"))
+    path.write_text(path.read_text().replace("cat", "dog"))  # a vocabulary entry changed
     with pytest.raises(CheckpointError, match="tgt_tokenizer.json does not match"):
         load_checkpoint(tmp_path)
 

@@ -1,0 +1,54 @@
+"""Error bodies a person can act on: always `{"detail": "<sentence>"}`, never a bare 500 page."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger("attnscope.errors")
+
+
+def describe(error: dict[str, Any]) -> str:
+    """One validation error as a sentence."""
+    field = ".".join(str(part) for part in error["loc"] if part != "body") or "the body"
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind == "string_too_long" and isinstance(value, str):
+        return f"{field} is {len(value)} characters; the limit is {ctx['max_length']}"
+    if kind == "json_invalid":
+        return f"the request body is not valid JSON ({ctx.get('error', 'parse error')})"
+    if kind == "extra_forbidden":
+        return f"'{field}' is not a field this endpoint accepts"
+    if kind == "string_unicode":
+        return f"{field} is not valid Unicode (a lone surrogate escape such as \\ud800?)"
+    if kind == "missing":
+        return f"{field} is required"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return f"{field}: {error['msg'][0].lower()}{error['msg'][1:]}"
+
+
+async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    return JSONResponse(
+        status_code=422,
+        content={
+            "detail": "; ".join(describe(e) for e in errors),
+            # No `input` echo: it may be 10,000 characters or not JSON-serializable at all.
+            "errors": [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in errors],
+        },
+    )
+
+
+async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(
+        status_code=500, content={"detail": "the server failed on this request; it has been logged"}
+    )
+
+
+def register(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,38 @@
+"""Build the FastAPI app. `create_app(settings)` lets tests build their own with tiny models."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+
+from app import errors
+from app.routes import api, health
+from app.service import ModelService
+from app.settings import Settings
+
+log = logging.getLogger("attnscope")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = ModelService(settings)
+        service.load()  # once, before the first request is accepted
+        app.state.service = service
+        yield
+
+    app = FastAPI(
+        title="attnscope",
+        summary="A Transformer translating Chinese and English, with every attention head.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    errors.register(app)
+    app.include_router(api.router)
+    app.include_router(health.router)
+    return app

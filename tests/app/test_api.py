@@ -1,0 +1,193 @@
+"""The JSON API contract: status first, then fields; every limit gives its 4xx, never a 500."""
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.schemas import MAX_TEXT_CHARS
+from app.settings import Settings
+from tests.conftest import save_tiny_checkpoint
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    models = tmp_path_factory.mktemp("models")
+    for direction in ("zh-en", "en-zh"):
+        save_tiny_checkpoint(models / direction, direction)
+    app = create_app(Settings(model_dir=models, models=["zh-en", "en-zh"]))
+    with TestClient(app) as test_client:  # runs the lifespan: models load once
+        yield test_client
+
+
+def translate(client: TestClient, **body) -> dict:
+    # json.dumps escapes as ASCII, so lone surrogates travel as JSON escapes ("\\ud800").
+    payload = json.dumps({"text": "我有一只猫。", **body})
+    response = client.post(
+        "/api/translate", content=payload, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["models"] == ["zh-en", "en-zh"]
+
+
+def test_models(client: TestClient) -> None:
+    models = client.get("/api/models").json()
+    assert [m["name"] for m in models] == ["zh-en", "en-zh"]
+    first = models[0]
+    assert first["architecture"] == "encoder-decoder"
+    assert (first["source_language"], first["target_language"]) == ("zh", "en")
+    assert (first["n_layers"], first["n_heads"], first["d_model"]) == (2, 4, 16)
+    assert first["parameters"] > 0 and first["max_text_chars"] == MAX_TEXT_CHARS
+
+
+def check_response(data: dict, n_heads: int = 4) -> None:
+    """Shapes match tokens, rows sum to 1 within rounding, the masked future is exactly 0."""
+    source, target = data["source_tokens"], data["target_tokens"]
+    decoder_inputs = ["<s>", *target[:-1]]
+    assert len(data["steps"]) == len(target) >= 1
+    for i, step in enumerate(data["steps"]):
+        assert step["index"] == i and step["token"] == target[i]
+        assert step["candidates"] and 0 <= step["prob"] <= 1
+    names = [m["name"] for m in data["attention"]]
+    assert names == [
+        "encoder.0.self",
+        "encoder.1.self",
+        "decoder.0.self",
+        "decoder.0.cross",
+        "decoder.1.self",
+        "decoder.1.cross",
+    ]
+    for m in data["attention"]:
+        expected_queries = source if m["stack"] == "encoder" else decoder_inputs
+        expected_keys = (
+            decoder_inputs
+            if m["name"].endswith("decoder.0.self")
+            or (m["stack"], m["kind"]) == ("decoder", "self")
+            else source
+        )
+        assert m["query_tokens"] == expected_queries and m["key_tokens"] == expected_keys
+        assert len(m["weights"]) == n_heads
+        for head in m["weights"]:
+            assert len(head) == len(expected_queries)
+            for q, row in enumerate(head):
+                assert len(row) == len(expected_keys)
+                assert abs(sum(row) - 1) <= 5e-5 * len(row) + 1e-6
+                assert all(round(w, 4) == w for w in row)  # rounded to 4 decimals
+                if (m["stack"], m["kind"]) == ("decoder", "self"):
+                    assert all(w == 0 for w in row[q + 1 :])
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])
+def test_translate_contract(client: TestClient, strategy: str) -> None:
+    data = translate(client, strategy=strategy, max_new_tokens=12, top_n=3)
+    check_response(data)
+    assert data["model"] == "zh-en"
+    assert data["source_tokens"] == list("我有一只猫。")
+    assert all(len(step["candidates"]) == 3 for step in data["steps"])
+    assert data["timing_ms"]["total"] > 0
+
+
+def test_other_direction(client: TestClient) -> None:
+    data = translate(client, text="I have a cat.", model="en-zh", max_new_tokens=8)
+    check_response(data)
+    assert data["source_tokens"][0].startswith("▁")  # English subwords mark word starts
+
+
+def test_seeded_sampling_repeats(client: TestClient) -> None:
+    body = {"strategy": "sample", "temperature": 2.0, "seed": 11, "max_new_tokens": 10}
+    assert translate(client, **body)["target_tokens"] == translate(client, **body)["target_tokens"]
+
+
+def test_gzip(client: TestClient) -> None:
+    response = client.post(
+        "/api/translate", json={"text": "我有一只猫。"}, headers={"Accept-Encoding": "gzip"}
+    )
+    assert response.headers["content-encoding"] == "gzip"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "😀🐈",
+        "\x00",
+        "\ud83d\ude00",
+        "<b>x</b>",
+        "{{ 7*7 }}",
+        " 我有一只猫。 ",
+        "שלום",
+        "12345",
+        "e\u0301",
+        "\u200b",
+    ],
+)
+def test_odd_text_is_translated_not_crashed(client: TestClient, text: str) -> None:
+    check_response(translate(client, text=text, max_new_tokens=6))
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        (
+            {"text": "猫" * (MAX_TEXT_CHARS + 1)},
+            422,
+            f"text is {MAX_TEXT_CHARS + 1} characters; the limit is {MAX_TEXT_CHARS}",
+        ),
+        ({"text": ""}, 422, "text is empty"),
+        ({"text": "  \n\t "}, 422, "text is empty"),
+        ({}, 422, "text is required"),
+        ({"text": 5}, 422, "text:"),
+        ({"text": "猫", "colour": "red"}, 422, "'colour' is not a field"),
+        ({"text": "猫", "strategy": "best"}, 422, "strategy"),
+        ({"text": "猫", "max_new_tokens": 0}, 422, "max_new_tokens"),
+        ({"text": "猫", "max_new_tokens": 10_000}, 422, "max_new_tokens"),
+        ({"text": "猫", "beam_size": 9}, 422, "beam_size"),
+        ({"text": "猫", "temperature": 0}, 422, "temperature"),
+        ({"text": "猫", "top_p": 1.5}, 422, "top_p"),
+        ({"text": "猫", "top_k": -1}, 422, "top_k"),
+        ({"text": "猫", "top_n": 0}, 422, "top_n"),
+        ({"text": "猫", "seed": -1}, 422, "seed"),
+        ({"text": "猫", "model": "fr-de"}, 404, "there is no model 'fr-de'"),
+    ],
+)
+def test_bad_requests_say_why(client: TestClient, body: dict, status: int, detail: str) -> None:
+    response = client.post("/api/translate", json=body)
+    assert response.status_code == status, response.text
+    assert detail in response.json()["detail"]
+
+
+def test_lone_surrogate_is_refused_in_words(client: TestClient) -> None:
+    response = client.post(
+        "/api/translate",
+        content=b'{"text": "\\ud800"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "not valid Unicode" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [(b'{"text": "cat"', 422), (b"not json", 422), (b"", 422), (b"\xff\xfe\x00", 400)],
+)
+def test_malformed_bodies(client: TestClient, raw: bytes, status: int) -> None:
+    response = client.post(
+        "/api/translate", content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_openapi_lists_routes_with_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert {"/api/models", "/api/translate", "/healthz", "/readyz"} <= set(schema["paths"])
+    request_schema = schema["components"]["schemas"]["TranslateRequest"]
+    assert request_schema["properties"]["text"]["maxLength"] == MAX_TEXT_CHARS
+    assert request_schema["examples"]
