@@ -2,7 +2,6 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SEED_SENTENCE := 我有一只猫。
 
 .PHONY: run test lint format train-zh-en train-en-zh clean
 
@@ -19,10 +18,14 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	@echo "$(SEED_SENTENCE)" | $(BIN)/attnscope translate --model zh-en
-	@echo "I have a cat." | $(BIN)/attnscope translate --model en-zh
+	$(BIN)/attnscope serve
 
-test: $(VENV)/.installed-test
+# Real-browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -1,5 +1,6 @@
 """The `attnscope` command.
 
+    attnscope serve [--host HOST] [--port PORT]
     attnscope translate [--model zh-en|en-zh] [--file FILE] < sentences.txt
 
 Reads one sentence per line and writes one translation per line, in order. The model loads once
@@ -95,6 +96,18 @@ def translate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_command(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings(**overrides)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attnscope", description="attnscope: a Transformer, opened up while it translates."
@@ -115,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     translate.add_argument("--unbuffered", action="store_true", help="flush after each line")
     translate.set_defaults(run=translate_command)
+    serve = commands.add_parser("serve", help="serve the web page and the JSON API")
+    serve.add_argument("--host", help="default 127.0.0.1, or ATTNSCOPE_HOST")
+    serve.add_argument("--port", type=int, help="default 8000, or ATTNSCOPE_PORT")
+    serve.set_defaults(run=serve_command)
     return parser
 
 

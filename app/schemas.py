@@ -111,6 +111,11 @@ class ModelInfo(BaseModel):
     max_new_tokens: int = MAX_NEW_TOKENS
 
 
+class PositionalEncoding(BaseModel):
+    d_model: int
+    values: list[list[float]] = Field(description="[position][dimension], in [-1, 1]")
+
+
 class Problem(BaseModel):
     """Every error body: `detail` is a sentence a person can act on."""
 

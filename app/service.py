@@ -14,6 +14,7 @@ from app.schemas import (
     AttentionMap,
     Candidate,
     ModelInfo,
+    PositionalEncoding,
     Step,
     TranslateRequest,
     TranslateResponse,
@@ -21,6 +22,7 @@ from app.schemas import (
 from app.settings import Settings
 from model.checkpoint import Checkpoint, load_checkpoint
 from model.decoding import Decoded, DecodingOptions, decode
+from model.layers import positional_encoding
 from model.transformer import parameter_count
 
 log = logging.getLogger("attnscope.service")
@@ -36,6 +38,7 @@ class ModelService:
         self.settings = settings
         self.checkpoints: dict[str, Checkpoint] = {}
         self.gate = threading.BoundedSemaphore(settings.max_concurrent)
+        self.cached_seed: TranslateResponse | None = None  # the page's first paint
 
     def load(self) -> None:
         torch.set_num_threads(self.settings.torch_threads)
@@ -58,6 +61,11 @@ class ModelService:
 
     def models(self) -> list[ModelInfo]:
         return [describe(checkpoint) for checkpoint in self.checkpoints.values()]
+
+    def positional_encoding(self, name: str | None, length: int) -> PositionalEncoding:
+        d_model = self.get(name).config.d_model
+        table = positional_encoding(length, d_model).double().round(decimals=DECIMALS)
+        return PositionalEncoding(d_model=d_model, values=table.tolist())
 
     def translate(self, request: TranslateRequest) -> TranslateResponse:
         checkpoint = self.get(request.model)

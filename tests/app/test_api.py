@@ -191,3 +191,33 @@ def test_openapi_lists_routes_with_examples(client: TestClient) -> None:
     request_schema = schema["components"]["schemas"]["TranslateRequest"]
     assert request_schema["properties"]["text"]["maxLength"] == MAX_TEXT_CHARS
     assert request_schema["examples"]
+
+
+def test_security_headers_on_page_and_api(client: TestClient) -> None:
+    for path in ("/", "/api/models", "/healthz", "/static/js/main.js", "/vendor/plotly.min.js"):
+        headers = client.get(path).headers
+        policy = headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy, path
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_page_embeds_first_paint_data_without_inline_script(client: TestClient) -> None:
+    html = client.get("/").text
+    assert '<script type="application/json" id="initial-data">' in html
+    assert "<script>" not in html  # every executable script has a src
+    assert '<script src="/vendor/plotly.min.js">' in html
+
+
+def test_plotly_is_served_from_the_installed_package(client: TestClient) -> None:
+    response = client.get("/vendor/plotly.min.js")
+    assert response.status_code == 200 and len(response.content) > 1_000_000
+    assert response.headers["content-type"].startswith("text/javascript")
+
+
+def test_positional_encoding(client: TestClient) -> None:
+    table = client.get("/api/positional-encoding", params={"length": 10}).json()
+    assert table["d_model"] == 16 and len(table["values"]) == 10
+    assert table["values"][0][0::2] == [0.0] * 8 and table["values"][0][1::2] == [1.0] * 8
+    assert client.get("/api/positional-encoding", params={"length": 0}).status_code == 422
+    assert client.get("/api/positional-encoding", params={"model": "xx"}).status_code == 404

@@ -1,0 +1,34 @@
+// @ts-check
+/** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
+
+/**
+ * POST /api/translate. Throws an Error whose message is the server's `detail`, in words.
+ * @param {Record<string, any>} body @returns {Promise<TranslateResponse>}
+ */
+export async function translate(body) {
+  let response;
+  try {
+    response = await fetch("/api/translate", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new Error("The server cannot be reached. Is attnscope still running?");
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const retry = response.headers.get("Retry-After");
+    const detail = data.detail ?? `the server answered ${response.status}`;
+    throw new Error(retry ? `${detail} (try again in ${retry} s)` : detail);
+  }
+  return data;
+}
+
+/** GET /api/positional-encoding. @returns {Promise<{d_model: number, values: number[][]}>} */
+export async function positionalEncoding(length, model) {
+  const query = new URLSearchParams({ length: String(length), model });
+  const response = await fetch(`/api/positional-encoding?${query}`);
+  if (!response.ok) throw new Error("positional encoding unavailable");
+  return response.json();
+}

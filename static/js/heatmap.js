@@ -1,0 +1,157 @@
+// @ts-check
+// Pure functions from an API response to Plotly traces and layouts (no DOM here).
+import { escapeLabel } from "./escape.js";
+
+/** @typedef {import("./types.js").AttentionMap} AttentionMap */
+/** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
+
+// Viridis: perceptually uniform and readable with colour-blindness.
+export const COLORSCALE = "Viridis";
+export const MASKED_COLOUR = "#c9ced6";
+
+/**
+ * The attention map of one site, e.g. view "decoder.cross" at layer 1 -> "decoder.1.cross".
+ * @param {TranslateResponse} response @param {string} view @param {number} layer
+ * @returns {AttentionMap | undefined}
+ */
+export function findMap(response, view, layer) {
+  const [stack, kind] = view.split(".");
+  return response.attention.find((m) => m.name === `${stack}.${layer}.${kind}`);
+}
+
+/** Layers present for a view. @param {TranslateResponse} response @param {string} view */
+export function layersOf(response, view) {
+  const [stack, kind] = view.split(".");
+  return response.attention.filter((m) => m.stack === stack && m.kind === kind).map((m) => m.layer);
+}
+
+/** Decoder self-attention hides the future: those cells are masked, not zero. */
+export function isCausal(map) {
+  return map.stack === "decoder" && map.kind === "self";
+}
+
+/**
+ * One head's [query][key] matrix, or the mean over heads when head is "mean".
+ * @param {AttentionMap} map @param {number | "mean"} head @returns {number[][]}
+ */
+export function headMatrix(map, head) {
+  if (head !== "mean") return map.weights[head];
+  const n = map.weights.length;
+  return map.weights[0].map((row, q) =>
+    row.map((_, k) => map.weights.reduce((sum, h) => sum + h[q][k], 0) / n),
+  );
+}
+
+/**
+ * A heatmap trace: queries on y, keys on x, numeric axes (so repeated tokens keep their own
+ * rows), masked cells as null (drawn in the background colour, not as zero).
+ * @param {AttentionMap} map @param {number | "mean"} head
+ * @param {{xaxis?: string, yaxis?: string, showscale?: boolean}} [where]
+ */
+export function headTrace(map, head, where = {}) {
+  const matrix = headMatrix(map, head);
+  const causal = isCausal(map);
+  const z = matrix.map((row, q) => row.map((w, k) => (causal && k > q ? null : w)));
+  const customdata = matrix.map((row, q) =>
+    row.map((_, k) => [escapeLabel(map.query_tokens[q]), escapeLabel(map.key_tokens[k])]),
+  );
+  return {
+    type: "heatmap",
+    z,
+    x: map.key_tokens.map((_, i) => i),
+    y: map.query_tokens.map((_, i) => i),
+    customdata,
+    zmin: 0,
+    zmax: 1,
+    colorscale: COLORSCALE,
+    showscale: where.showscale ?? true,
+    colorbar: { title: { text: "weight" }, thickness: 14 },
+    hoverongaps: false,
+    hovertemplate: "query %{customdata[0]}<br>key %{customdata[1]}<br>weight %{z:.4f}<extra></extra>",
+    xaxis: where.xaxis ?? "x",
+    yaxis: where.yaxis ?? "y",
+  };
+}
+
+/** Numeric axis labelled with (escaped) tokens. @param {string[]} tokens */
+export function tokenAxis(tokens, title) {
+  return {
+    title: { text: title },
+    tickvals: tokens.map((_, i) => i),
+    ticktext: tokens.map(escapeLabel),
+    tickangle: tokens.length > 8 ? -45 : 0,
+    showgrid: false,
+    zeroline: false,
+  };
+}
+
+/** @param {AttentionMap} map @param {number | "mean"} head */
+export function headFigure(map, head) {
+  const headName = head === "mean" ? "mean of heads" : `head ${head}`;
+  return {
+    data: [headTrace(map, head)],
+    layout: {
+      title: { text: escapeLabel(`${map.name} · ${headName}`) },
+      xaxis: { ...tokenAxis(map.key_tokens, "keys (attended to)"), side: "bottom" },
+      yaxis: { ...tokenAxis(map.query_tokens, "queries (attending)"), autorange: "reversed" },
+      plot_bgcolor: MASKED_COLOUR,
+      margin: { l: 90, r: 20, t: 40, b: 90 },
+      annotations: isCausal(map)
+        ? [{ text: "grey: masked future", xref: "paper", yref: "paper", x: 1, y: 1.06,
+             showarrow: false, font: { size: 11 } }]
+        : [],
+    },
+  };
+}
+
+/**
+ * Every layer × head of one view as thumbnails in a single figure (one WebGL-free plot, so the
+ * browser's few WebGL contexts are never exhausted).
+ * @param {TranslateResponse} response @param {string} view
+ */
+export function modelFigure(response, view) {
+  const layers = layersOf(response, view);
+  const maps = layers.map((layer) => /** @type {AttentionMap} */ (findMap(response, view, layer)));
+  const heads = maps[0].weights.length;
+  const data = [];
+  /** @type {Record<string, any>} */
+  const layout = {
+    grid: { rows: layers.length, columns: heads, pattern: "independent", xgap: 0.06, ygap: 0.1 },
+    margin: { l: 60, r: 10, t: 30, b: 10 },
+    plot_bgcolor: MASKED_COLOUR,
+    showlegend: false,
+    annotations: [],
+  };
+  maps.forEach((map, row) => {
+    for (let head = 0; head < heads; head++) {
+      const n = row * heads + head + 1;
+      const suffix = n === 1 ? "" : String(n);
+      data.push({ ...headTrace(map, head, { xaxis: `x${suffix}`, yaxis: `y${suffix}`, showscale: n === 1 }),
+                  meta: [map.layer, head] });
+      layout[`xaxis${suffix}`] = { showticklabels: false, showgrid: false, zeroline: false };
+      layout[`yaxis${suffix}`] = { showticklabels: false, showgrid: false, zeroline: false,
+                                   autorange: "reversed" };
+      if (row === 0) {
+        layout.annotations.push({ text: `head ${head}`, xref: `x${suffix} domain`, yref: "paper",
+                                  x: 0.5, y: 1.04, showarrow: false, font: { size: 11 } });
+      }
+      if (head === 0) {
+        layout.annotations.push({ text: `layer ${map.layer}`, xref: "paper", yref: `y${suffix} domain`,
+                                  x: -0.01, y: 0.5, xanchor: "right", showarrow: false,
+                                  font: { size: 11 } });
+      }
+    }
+  });
+  return { data, layout };
+}
+
+/** The sinusoidal table as a heatmap: positions on y, dimensions on x. @param {number[][]} values */
+export function positionalFigure(values) {
+  return {
+    data: [{ type: "heatmap", z: values, colorscale: "RdBu", zmin: -1, zmax: 1,
+             hovertemplate: "position %{y}<br>dimension %{x}<br>value %{z:.3f}<extra></extra>" }],
+    layout: { xaxis: { title: { text: "dimension" } },
+              yaxis: { title: { text: "position" }, autorange: "reversed" },
+              margin: { l: 60, r: 20, t: 10, b: 50 } },
+  };
+}

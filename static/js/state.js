@@ -1,0 +1,80 @@
+// @ts-check
+// The page's state and its mirror in the URL query string, so any view can be shared.
+
+/** @typedef {import("./types.js").ModelInfo} ModelInfo */
+
+export const DEFAULTS = Object.freeze({
+  text: "",
+  model: "auto",
+  strategy: "greedy",
+  beam_size: 4,
+  temperature: 1,
+  top_k: 0,
+  top_p: 1,
+  max_new_tokens: 64,
+  seed: 0,
+  view: "decoder.cross",
+  layer: 0,
+  head: /** @type {number | "mean"} */ ("mean"),
+  step: 0,
+});
+
+/** Fields sent to the API (the rest is view state). */
+export const DECODING_KEYS = ["strategy", "beam_size", "temperature", "top_k", "top_p",
+  "max_new_tokens", "seed"];
+const NUMBER_KEYS = ["beam_size", "temperature", "top_k", "top_p", "max_new_tokens", "seed",
+  "layer", "step"];
+const VIEWS = ["encoder.self", "decoder.self", "decoder.cross"];
+
+/** State from a query string; unknown or malformed values fall back to defaults. */
+export function fromQuery(search, seedText) {
+  const params = new URLSearchParams(search);
+  /** @type {Record<string, any>} */
+  const state = { ...DEFAULTS, text: seedText };
+  for (const [key, fallback] of Object.entries(DEFAULTS)) {
+    const raw = params.get(key);
+    if (raw === null) continue;
+    if (NUMBER_KEYS.includes(key)) {
+      const value = Number(raw);
+      state[key] = Number.isFinite(value) ? value : fallback;
+    } else if (key === "head") {
+      state.head = raw === "mean" ? "mean" : Number.isInteger(Number(raw)) ? Number(raw) : "mean";
+    } else {
+      state[key] = raw;
+    }
+  }
+  if (!VIEWS.includes(state.view)) state.view = DEFAULTS.view;
+  return state;
+}
+
+/** Query string holding the text and every setting that differs from its default. */
+export function toQuery(state) {
+  const params = new URLSearchParams();
+  params.set("text", state.text);
+  for (const [key, fallback] of Object.entries(DEFAULTS)) {
+    if (key !== "text" && state[key] !== fallback) params.set(key, String(state[key]));
+  }
+  return params.toString();
+}
+
+const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
+
+/** The model to use: the one chosen, or the direction implied by the script of the text. */
+export function modelFor(text, chosen) {
+  if (chosen !== "auto") return chosen;
+  return HAN.test(text) ? "zh-en" : "en-zh";
+}
+
+/** The JSON body for POST /api/translate. */
+export function requestBody(state) {
+  /** @type {Record<string, any>} */
+  const body = { text: state.text, model: modelFor(state.text, state.model) };
+  for (const key of DECODING_KEYS) body[key] = state[key];
+  return body;
+}
+
+/** True when the state asks for exactly what the server pre-computed for the first paint. */
+export function isSeedRequest(state, seedText) {
+  return state.text === seedText && state.model === "auto" &&
+    DECODING_KEYS.every((key) => state[key] === DEFAULTS[key]);
+}

@@ -1,0 +1,19 @@
+// @ts-check
+// JSDoc types mirroring app/schemas.py (snake_case end to end, no conversion layer).
+
+/** @typedef {{token: string, prob: number}} Candidate */
+/** @typedef {{index: number, token: string, token_id: number, prob: number,
+ *             candidates: Candidate[]}} Step */
+/** @typedef {{name: string, stack: "encoder" | "decoder", layer: number,
+ *             kind: "self" | "cross", query_tokens: string[], key_tokens: string[],
+ *             weights: number[][][]}} AttentionMap */
+/** @typedef {{model: string, source_tokens: string[], target_tokens: string[],
+ *             translation: string, steps: Step[], attention: AttentionMap[],
+ *             timing_ms: Record<string, number>}} TranslateResponse */
+/** @typedef {{name: string, architecture: string, source_language: string | null,
+ *             target_language: string, n_layers: number, n_heads: number, d_model: number,
+ *             parameters: number, metrics: Record<string, number | string>,
+ *             max_text_chars: number, max_new_tokens: number}} ModelInfo */
+/** @typedef {"encoder.self" | "decoder.self" | "decoder.cross"} View */
+
+export {};

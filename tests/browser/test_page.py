@@ -1,0 +1,192 @@
+"""The page in a real browser: it renders, reacts, replays decoding, and stays safe."""
+
+import time
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+
+def wait_until(page: Page, condition: str, timeout_s: float = 15) -> None:
+    """Poll a JS condition through page.evaluate (wait_for_function uses eval, which the page's
+    Content-Security-Policy rightly forbids)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(f"() => Boolean({condition})"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout_s} s: {condition}")
+        time.sleep(0.05)
+
+
+def rendered(page: Page, at_least: int = 1) -> None:
+    wait_until(page, f"Number(document.body.dataset.rendered || 0) >= {at_least}")
+
+
+def render_count(page: Page) -> int:
+    return int(page.evaluate("Number(document.body.dataset.rendered || 0)"))
+
+
+def plotted(page: Page, plot_id: str) -> dict:
+    """The data and axis labels Plotly is drawing in a plot."""
+    return page.evaluate(
+        """(id) => { const el = document.getElementById(id);
+        return {z: el.data[0]?.z ?? null, y: el.data[0]?.y ?? null, title: el.layout.title?.text,
+                xticks: el.layout.xaxis?.ticktext ?? [], yticks: el.layout.yaxis?.ticktext ?? [],
+                traces: el.data.length}; }""",
+        plot_id,
+    )
+
+
+def submit(page: Page, text: str) -> None:
+    before = render_count(page)
+    page.fill("#text", text)
+    page.press("#text", "Enter")
+    wait_until(
+        page,
+        f"Number(document.body.dataset.rendered) > {before} && "
+        "!document.getElementById('translate-form').classList.contains('busy')",
+    )
+
+
+@pytest.fixture
+def watched(page: Page, server_url: str) -> dict:
+    """Console errors, failed requests and requests to any other origin, collected as they come."""
+    seen: dict = {"errors": [], "foreign": [], "dialogs": []}
+    origin = urlparse(server_url).netloc
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on(
+        "request",
+        lambda r: (
+            seen["foreign"].append(r.url)
+            if urlparse(r.url).netloc not in (origin, "")
+            and not r.url.startswith(("data:", "blob:"))
+            else None
+        ),
+    )
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+    return seen
+
+
+def test_first_load_draws_the_seed_translation(
+    page: Page, server_url: str, watched: dict, artifacts
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(server_url)
+    rendered(page)
+    assert page.input_value("#text") == "我有一只猫。"
+    assert page.text_content("#translation")
+    head = plotted(page, "head-plot")
+    assert head["z"] and head["xticks"] == list("我有一只猫。")  # cross-attention keys: the source
+    assert plotted(page, "model-plot")["traces"] == 2 * 4  # layers × heads thumbnails
+    assert plotted(page, "candidates-plot")["traces"] == 1
+    wait_until(page, "document.getElementById('pe-plot').data?.length === 1")
+    page.screenshot(path=str(artifacts / "main-view.png"), full_page=True)
+    assert watched["errors"] == [] and watched["foreign"] == []
+
+
+def test_enter_translates_a_new_sentence(page: Page, server_url: str, watched: dict) -> None:
+    page.goto(server_url)
+    rendered(page)
+    submit(page, "今天天气很好。")
+    assert plotted(page, "head-plot")["xticks"] == list("今天天气很好。")
+    assert parse_qs(urlparse(page.url).query)["text"] == ["今天天气很好。"]
+    assert watched["errors"] == []
+
+
+def test_view_layer_and_head_change_the_plotted_data(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    rendered(page)
+    cross_mean = plotted(page, "head-plot")
+    page.select_option("#head", "1")
+    head_one = plotted(page, "head-plot")
+    assert head_one["z"] != cross_mean["z"] and "head 1" in head_one["title"]
+    page.select_option("#layer", "1")
+    layer_one = plotted(page, "head-plot")
+    assert layer_one["z"] != head_one["z"] and "decoder.1.cross" in layer_one["title"]
+    page.select_option("#view", "encoder.self")
+    encoder = plotted(page, "head-plot")
+    assert encoder["yticks"] == encoder["xticks"] == list("我有一只猫。")
+    page.click("button[data-view='decoder.self']")  # the architecture strip switches views too
+    masked = plotted(page, "head-plot")
+    assert "decoder.1.self" in masked["title"]
+    assert all(
+        masked["z"][q][k] is None
+        for q in range(len(masked["z"]))
+        for k in range(q + 1, len(masked["z"]))
+    )  # the future is masked, not zero
+
+
+def test_model_view_click_focuses_a_head(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    rendered(page)
+    page.evaluate("""() => { const el = document.getElementById('model-plot');
+        el.emit('plotly_click', {points: [{data: el.data[6]}]}); }""")  # layer 1, head 2
+    assert page.input_value("#layer") == "1" and page.input_value("#head") == "2"
+
+
+def test_step_slider_and_keys_move_the_highlight(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    rendered(page)
+    first = (page.text_content(".tok.current"), plotted(page, "candidates-plot"))
+    page.click("h1")  # focus the page, not an input
+    page.keyboard.press("ArrowRight")
+    assert page.input_value("#step") == "1"
+    second = (page.text_content(".tok.current"), plotted(page, "candidates-plot"))
+    assert page.locator(".prefix .tok").count() == 3  # <s>, the first token, the current one
+    assert second[1] != first[1]
+    page.keyboard.press("ArrowLeft")
+    assert page.input_value("#step") == "0"
+    page.fill("#step", "2")
+    assert page.text_content("#step-label").startswith("step 2")
+
+
+@pytest.mark.parametrize("text", ["<b>x</b>", "<img src=x onerror=alert(1)>"])
+def test_markup_shows_literally_and_runs_nothing(
+    page: Page, server_url: str, watched: dict, text: str
+) -> None:
+    page.goto(server_url)
+    rendered(page)
+    submit(page, text)
+    assert page.input_value("#text") == text
+    assert watched["dialogs"] == []
+    assert page.locator("#head-plot img, #model-plot img, .prefix img, .prefix b").count() == 0
+    ticks = plotted(page, "head-plot")["xticks"]
+    assert any("&lt;" in t for t in ticks) and not any("<" in t for t in ticks)
+
+
+def test_a_copied_url_restores_the_view(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    rendered(page)
+    submit(page, "我爱你。")
+    page.select_option("#view", "decoder.self")
+    page.select_option("#layer", "1")
+    page.select_option("#head", "2")
+    page.fill("#step", "1")
+    shared = page.url
+    before = plotted(page, "head-plot")
+    fresh = page.context.new_page()
+    fresh.goto(shared)
+    wait_until(
+        fresh,
+        "document.body.dataset.rendered >= 2 && "
+        "!document.getElementById('translate-form').classList.contains('busy')",
+    )
+    assert fresh.input_value("#text") == "我爱你。"
+    assert (
+        fresh.input_value("#view"),
+        fresh.input_value("#layer"),
+        fresh.input_value("#head"),
+    ) == ("decoder.self", "1", "2")
+    assert fresh.input_value("#step") == "1"
+    assert plotted(fresh, "head-plot")["z"] == before["z"]
+
+
+def test_errors_show_inline_and_the_page_stays(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    rendered(page)
+    page.evaluate("document.getElementById('text').removeAttribute('maxlength')")
+    submit(page, "猫" * 300)
+    assert "300 characters; the limit is 200" in page.text_content("#error")
+    assert plotted(page, "head-plot")["z"]  # the last good view is still drawn
