@@ -23,7 +23,7 @@ run: $(VENV)/.installed
 # Real-browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei
 
 test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/ruff check .

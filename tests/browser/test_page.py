@@ -1,5 +1,6 @@
 """The page in a real browser: it renders, reacts, replays decoding, and stays safe."""
 
+import json
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -190,3 +191,31 @@ def test_errors_show_inline_and_the_page_stays(page: Page, server_url: str) -> N
     submit(page, "猫" * 300)
     assert "300 characters; the limit is 200" in page.text_content("#error")
     assert plotted(page, "head-plot")["z"]  # the last good view is still drawn
+
+
+def test_downloads_json_and_png(page: Page, server_url: str, tmp_path) -> None:
+    page.goto(server_url)
+    rendered(page)
+    with page.expect_download() as json_download:
+        page.click("#download-json")
+    saved = tmp_path / "attnscope.json"
+    json_download.value.save_as(saved)
+    data = json.loads(saved.read_text())
+    assert data["source_tokens"] == list("我有一只猫。") and data["attention"]
+    with page.expect_download() as png_download:
+        page.click("#download-png")
+    png = tmp_path / "head.png"
+    png_download.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_usable_on_a_phone(page: Page, server_url: str, watched: dict, artifacts) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server_url)
+    rendered(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1  # nothing forces sideways scrolling
+    submit(page, "我爱你。")
+    assert page.text_content("#translation")
+    page.screenshot(path=str(artifacts / "phone-view.png"), full_page=True)
+    assert watched["errors"] == []
