@@ -27,6 +27,8 @@ $(CHROMIUM):
 
 test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/ruff check .
+	command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
+	node --test tests/js/
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
