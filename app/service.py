@@ -7,6 +7,7 @@ inferences run at once, so a burst queues instead of oversubscribing the cores.
 import logging
 import threading
 import time
+from dataclasses import fields
 
 import torch
 
@@ -26,6 +27,7 @@ from model.layers import positional_encoding
 from model.transformer import parameter_count
 
 log = logging.getLogger("attnscope.service")
+DECODING_FIELDS = {field.name for field in fields(DecodingOptions)}
 DECIMALS = 4  # weights are rounded: 4 decimals are more than a heatmap can show
 
 
@@ -73,16 +75,8 @@ class ModelService:
             raise UnknownModelError(f"'{checkpoint.name}' is not a translation model")
         started = time.perf_counter()
         src_ids = checkpoint.src_tokenizer.encode(request.text.strip())[: checkpoint.config.max_len]
-        options = DecodingOptions(
-            strategy=request.strategy,
-            max_new_tokens=request.max_new_tokens,
-            beam_size=request.beam_size,
-            temperature=request.temperature,
-            top_k=request.top_k,
-            top_p=request.top_p,
-            seed=request.seed,
-            top_n=request.top_n,
-        )
+        # The request's decoding fields carry the same names as DecodingOptions.
+        options = DecodingOptions(**request.model_dump(include=DECODING_FIELDS))
         with self.gate:
             decoded = decode(checkpoint.model, src_ids, [checkpoint.config.bos_id], options)
         decoded_ms = (time.perf_counter() - started) * 1000

@@ -10,6 +10,7 @@ from app.main import create_app
 from app.schemas import MAX_TEXT_CHARS
 from app.settings import Settings
 from tests.conftest import save_tiny_checkpoint
+from tests.model.test_transformer import ENCODER_DECODER_SITES
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +58,11 @@ def check_response(data: dict, n_heads: int = 4) -> None:
         assert step["index"] == i and step["token"] == target[i]
         assert step["candidates"] and 0 <= step["prob"] <= 1
     names = [m["name"] for m in data["attention"]]
-    assert names == [
-        "encoder.0.self",
-        "encoder.1.self",
-        "decoder.0.self",
-        "decoder.0.cross",
-        "decoder.1.self",
-        "decoder.1.cross",
-    ]
+    assert names == ENCODER_DECODER_SITES
     for m in data["attention"]:
         expected_queries = source if m["stack"] == "encoder" else decoder_inputs
-        expected_keys = (
-            decoder_inputs
-            if m["name"].endswith("decoder.0.self")
-            or (m["stack"], m["kind"]) == ("decoder", "self")
-            else source
-        )
+        causal = (m["stack"], m["kind"]) == ("decoder", "self")
+        expected_keys = decoder_inputs if causal else source
         assert m["query_tokens"] == expected_queries and m["key_tokens"] == expected_keys
         assert len(m["weights"]) == n_heads
         for head in m["weights"]:
@@ -81,7 +71,7 @@ def check_response(data: dict, n_heads: int = 4) -> None:
                 assert len(row) == len(expected_keys)
                 assert abs(sum(row) - 1) <= 5e-5 * len(row) + 1e-6
                 assert all(round(w, 4) == w for w in row)  # rounded to 4 decimals
-                if (m["stack"], m["kind"]) == ("decoder", "self"):
+                if causal:
                     assert all(w == 0 for w in row[q + 1 :])
 
 
