@@ -32,7 +32,8 @@ log = logging.getLogger("attnscope.train")
 LANGUAGES = {"zh-en": ("zh", "en"), "en-zh": ("en", "zh")}
 CREDIT = (
     "Tatoeba (tatoeba.org) and manythings.org/anki, CC-BY 2.0 FR "
-    "(https://creativecommons.org/licenses/by/2.0/fr/); sentences cleaned and split by attnscope"
+    "(https://creativecommons.org/licenses/by/2.0/fr/); modified: cleaned and split into "
+    "train/dev as described in shared/data/README.md"
 )
 
 
@@ -288,7 +289,7 @@ def finish(args, model, state, src_tok, tgt_tok, dev_sources, dev_refs, tgt_lang
         "parameters": parameter_count(model),
         "epochs": state["epoch"],
         "training_minutes": state["minutes"],
-        "machine": f"CPU, {args.threads} threads",
+        "machine": f"CPU, {args.threads} thread(s)",
         "history": state["history"],
         "config": asdict(model.config),
         "data": CREDIT,
