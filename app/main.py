@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A Transformer translating Chinese and English, with every attention head.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # our own /docs serves Swagger UI from local files (pages.py)
+        redoc_url=None,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     add_security_headers(app)

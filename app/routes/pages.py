@@ -1,9 +1,10 @@
-"""The page, and plotly.js served from the installed `plotly` package (no CDN, no copy in git)."""
+"""The page and the API docs, with plotly.js and Swagger UI served from installed packages
+(`plotly`, `swagger-ui-py`): no CDN, no copy in git, and they work offline."""
 
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -13,6 +14,8 @@ from app.schemas import TranslateRequest
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
 PLOTLY_JS = Path(str(files("plotly") / "package_data" / "plotly.min.js"))
+SWAGGER_UI = Path(str(files("swagger_ui") / "static"))  # Swagger UI 5 (OpenAPI 3.1)
+SWAGGER_FILES = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
 SEED_TEXT = "我有一只猫。"
 
 router = APIRouter()
@@ -36,4 +39,22 @@ def index(request: Request) -> HTMLResponse:
 def plotly_js() -> FileResponse:
     return FileResponse(
         PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def docs(request: Request) -> HTMLResponse:
+    """Swagger UI over /openapi.json, from local files so it works offline."""
+    return templates.TemplateResponse(request, "docs.html", {})
+
+
+@router.get("/vendor/swagger-ui/{name}", include_in_schema=False)
+def swagger_ui_file(name: str) -> FileResponse:
+    # Only the two named files: the name never becomes a path of its own.
+    if name not in SWAGGER_FILES:
+        raise HTTPException(status_code=404, detail=f"no such file: {name}")
+    return FileResponse(
+        SWAGGER_UI / name,
+        media_type=SWAGGER_FILES[name],
+        headers={"Cache-Control": "public, max-age=86400"},
     )

@@ -211,3 +211,12 @@ def test_positional_encoding(client: TestClient) -> None:
     assert table["values"][0][0::2] == [0.0] * 8 and table["values"][0][1::2] == [1.0] * 8
     assert client.get("/api/positional-encoding", params={"length": 0}).status_code == 422
     assert client.get("/api/positional-encoding", params={"model": "xx"}).status_code == 404
+
+
+def test_docs_are_served_from_local_files(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert '<script src="/vendor/swagger-ui/swagger-ui-bundle.js">' in html
+    assert "cdn" not in html
+    assert client.get("/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/vendor/swagger-ui/index.html").status_code == 404  # only named files
+    assert client.get("/vendor/swagger-ui/..%2f..%2fetc%2fpasswd").status_code == 404

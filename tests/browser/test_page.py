@@ -219,3 +219,11 @@ def test_usable_on_a_phone(page: Page, server_url: str, watched: dict, artifacts
     assert page.text_content("#translation")
     page.screenshot(path=str(artifacts / "phone-view.png"), full_page=True)
     assert watched["errors"] == []
+
+
+def test_api_docs_render_offline(page: Page, server_url: str, watched: dict) -> None:
+    page.goto(f"{server_url}/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=15_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert {"/api/translate", "/api/models", "/healthz"} <= {p.strip() for p in paths}
+    assert watched["errors"] == [] and watched["foreign"] == []
