@@ -8,7 +8,6 @@ to bench/results/decode_cache.json.
 """
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -18,6 +17,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from results_file import write_results  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from model.checkpoint import load_checkpoint, shipped_checkpoint  # noqa: E402
 from model.trace import KVCache  # noqa: E402
@@ -68,13 +69,9 @@ def main() -> None:
             f"{r['tokens']:>6} {r['no_cache_ms']:>12} {r['cache_ms']:>9} "
             f"{r['cache_ms_per_token']:>9} {r['speedup']:>8}x"
         )
-    out = ROOT / "bench" / "results" / "decode_cache.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"threads": args.threads, "checkpoint": args.checkpoint.name, "rows": rows}, indent=2
-        )
-        + "\n"
+    write_results(
+        "decode_cache",
+        {"threads": args.threads, "checkpoint": args.checkpoint.name, "rows": rows},
     )
 
 

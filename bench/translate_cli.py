@@ -7,10 +7,11 @@ sentences. Writes bench/results/translate_cli.json.
 """
 
 import argparse
-import json
 import subprocess
 import time
 from pathlib import Path
+
+from results_file import write_results  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "zh_en_dev.tsv"
@@ -43,13 +44,8 @@ def main() -> None:
         f"{len(lines)} lines ({args.model}) in {seconds:.1f} s, "
         f"{len(lines) / seconds:.0f} lines/s, start-up included"
     )
-    out = ROOT / "bench" / "results" / "translate_cli.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"model": args.model, "lines": len(lines), "seconds": round(seconds, 2)}, indent=2
-        )
-        + "\n"
+    write_results(
+        "translate_cli", {"model": args.model, "lines": len(lines), "seconds": round(seconds, 2)}
     )
 
 

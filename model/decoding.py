@@ -152,10 +152,13 @@ def _beam_search(
         for total, flat in zip(best.values.tolist(), best.indices.tolist(), strict=True):
             row, token = divmod(flat, vocab)
             tokens, steps = beams[row]
+            ends = token == eos or last
+            if not ends and len(next_beams) == k:
+                continue  # a surplus candidate: no beam left for it, so no record either
             step = _record(index, token, probs[row], options.top_n)
-            if token == eos or last:
+            if ends:
                 finished.append((total / penalty(index + 1), tokens + [token], steps + [step]))
-            elif len(next_beams) < k:
+            else:
                 keep_rows.append(row)
                 next_beams.append((tokens + [token], steps + [step]))
                 next_scores.append(total)
