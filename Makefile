@@ -25,7 +25,14 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei
 
-test: $(VENV)/.installed-test $(CHROMIUM)
+# The Docker test builds the real Dockerfile with a daemon of its own, and a local base image where
+# Docker Hub cannot be reached.
+DOCKERD := /usr/sbin/dockerd
+MMDEBSTRAP := /usr/bin/mmdebstrap
+$(DOCKERD) $(MMDEBSTRAP):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io mmdebstrap
+
+test: $(VENV)/.installed-test $(CHROMIUM) $(DOCKERD) $(MMDEBSTRAP)
 	$(BIN)/ruff check .
 	command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
 	node --test tests/js/

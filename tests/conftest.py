@@ -54,3 +54,29 @@ def save_tiny_checkpoint(
     meta = {"direction": direction, "source_language": source, "target_language": target}
     save_checkpoint(directory, model, src_tok, tgt_tok, meta, {"dev_bleu": 1.0}, dtype)
     return model
+
+
+# Debian's Chromium, driven by Playwright (browser tests here and in tests/docker).
+CHROMIUM = "/usr/bin/chromium"
+# Chromium's own background traffic would be refused on a closed network; keep it quiet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """pytest-playwright launches Debian's Chromium (never a downloaded browser)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    directory = Path(__file__).resolve().parents[1] / "test-results"
+    directory.mkdir(exist_ok=True)
+    return directory

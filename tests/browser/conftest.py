@@ -1,9 +1,8 @@
-"""A live uvicorn on a free port with tiny models, and Debian's Chromium driven by Playwright."""
+"""A live uvicorn on a free port with tiny models, for the page tests."""
 
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -11,23 +10,6 @@ import uvicorn
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import save_tiny_checkpoint
-
-CHROMIUM = "/usr/bin/chromium"
-# Chromium's own background traffic would be refused on a closed network; keep it quiet.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """pytest-playwright launches Debian's Chromium (never a downloaded browser)."""
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +30,3 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-
-
-@pytest.fixture
-def artifacts() -> Path:
-    directory = Path(__file__).resolve().parents[2] / "test-results"
-    directory.mkdir(exist_ok=True)
-    return directory
