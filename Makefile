@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format train-zh-en train-en-zh clean
+.PHONY: run test load lint format train-zh-en train-en-zh clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: $(VENV)/.installed-test $(CHROMIUM) $(DOCKERD) $(MMDEBSTRAP)
 	command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
 	node --test tests/js/
 	$(BIN)/python -m pytest
+
+# 32 clients for 60 s against a live server with the shipped models (README: "Limits").
+load: $(VENV)/.installed-test
+	$(BIN)/python bench/load.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -6,6 +6,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from app.admission import ServerBusy
 
 log = logging.getLogger("attnscope.errors")
 
@@ -42,6 +45,31 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def server_busy(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServerBusy)
+    return JSONResponse(
+        status_code=503,
+        content={"detail": exc.detail},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's and Starlette's own words ("Not Found") become what was asked for and why."""
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        detail = "the request body could not be read as JSON text; send it as UTF-8"
+    elif exc.status_code == 404 and detail == "Not Found":
+        detail = f"there is nothing at {request.url.path}; the API is listed at /docs"
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        detail = f"{request.method} is not allowed at {request.url.path}; use {allowed}".rstrip()
+    return JSONResponse(
+        status_code=exc.status_code, content={"detail": detail}, headers=exc.headers
+    )
+
+
 async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(
@@ -51,4 +79,6 @@ async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
 
 def register(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ServerBusy, server_busy)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

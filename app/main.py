@@ -6,10 +6,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
+from app.body_limit import BodyLimit
 from app.routes import api, health, pages
 from app.security import add_security_headers
 from app.service import ModelService
@@ -26,8 +28,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = ModelService(settings)
         service.load()  # once, before the first request is accepted
+        service.warm_up()
         app.state.service = service
         yield
+        service.admission.close()
 
     app = FastAPI(
         title="attnscope",
@@ -37,10 +41,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # our own /docs serves Swagger UI from local files (pages.py)
         redoc_url=None,
     )
+    # The last added runs first: security headers go on every response, 413s and CORS included.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    if settings.cors_origins:  # off unless origins are listed
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+        )
     add_security_headers(app)
     errors.register(app)
-    app.include_router(api.router)
+    app.include_router(api.build_router(settings))
     app.include_router(health.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

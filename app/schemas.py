@@ -1,17 +1,29 @@
 """The JSON contract of the API: requests are strict, responses say exactly what they hold.
 
 Limits are Field constraints so they appear in the OpenAPI schema and give a 422 by themselves.
+The limits a deployment sets (text length, tokens, beam size) come from Settings: `limited()`
+makes the request models with those numbers when the app is built.
 Weights are nested lists [head][query][key] whose sizes are checked against the token lists.
 """
 
-from typing import Literal
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-MAX_TEXT_CHARS = 200
-MAX_NEW_TOKENS = 128
+from app.settings import Settings
+from model.decoding import MIN_TEMPERATURE
+
+DEFAULTS = Settings.model_fields
+MAX_TEXT_CHARS = DEFAULTS["max_text_chars"].default
+MAX_NEW_TOKENS = DEFAULTS["max_new_tokens"].default
+MAX_BEAM_SIZE = DEFAULTS["max_beam_size"].default
 
 Strategy = Literal["greedy", "beam", "sample"]
+
+# "Has a character that str.strip() keeps": the schema's pattern for text, built from the same
+# definition of whitespace as the check in Python, so a fuzzer and the server agree on "empty".
+WHITESPACE = "".join(f"\\u{code:04x}" for code in range(0x3000 + 1) if chr(code).isspace())
+NOT_BLANK = f"[^{WHITESPACE}]"
 
 
 class DecodingFields(BaseModel):
@@ -22,8 +34,8 @@ class DecodingFields(BaseModel):
     model: str | None = Field(None, description="a name from GET /api/models; default first")
     strategy: Strategy = "greedy"
     max_new_tokens: int = Field(64, ge=1, le=MAX_NEW_TOKENS, description="tokens, with </s>")
-    beam_size: int = Field(4, ge=1, le=8, description="beam search only")
-    temperature: float = Field(1.0, gt=0, le=5, description="sampling only")
+    beam_size: int = Field(4, ge=1, le=MAX_BEAM_SIZE, description="beam search only")
+    temperature: float = Field(1.0, ge=MIN_TEMPERATURE, le=5, description="sampling only")
     top_k: int = Field(0, ge=0, le=1000, description="sampling only; 0 = no cut")
     top_p: float = Field(1.0, gt=0, le=1, description="sampling only; 1 = no cut")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="sampling only")
@@ -33,8 +45,9 @@ class DecodingFields(BaseModel):
 class TranslateRequest(DecodingFields):
     text: str = Field(
         max_length=MAX_TEXT_CHARS,
-        description="the sentence to translate",
+        description="the sentence to translate (not only whitespace)",
         examples=["我有一只猫。"],
+        json_schema_extra={"pattern": NOT_BLANK},  # checked by not_blank(), in words
     )
 
     model_config = ConfigDict(
@@ -109,6 +122,7 @@ class ModelInfo(BaseModel):
     metrics: dict[str, float | str]
     max_text_chars: int = MAX_TEXT_CHARS
     max_new_tokens: int = MAX_NEW_TOKENS
+    max_beam_size: int = MAX_BEAM_SIZE
 
 
 class PositionalEncoding(BaseModel):
@@ -121,3 +135,32 @@ class Problem(BaseModel):
 
     detail: str
     errors: list[dict] | None = None
+
+
+Request = TypeVar("Request", bound=DecodingFields)
+
+
+def limited(model: type[Request], settings: Settings) -> type[Request]:
+    """`model` with this deployment's limits, so the OpenAPI schema states what the 422s enforce.
+
+    Defaults shrink with the limits (max_new_tokens 64 becomes 32 where the limit is 32)."""
+    caps = {"max_new_tokens": settings.max_new_tokens, "beam_size": settings.max_beam_size}
+    overrides: dict = {}
+    for name, cap in caps.items():
+        base = model.model_fields[name]
+        overrides[name] = (
+            int,
+            Field(min(base.default, cap), ge=1, le=cap, description=base.description),
+        )
+    text = model.model_fields.get("text")
+    if text is not None:
+        overrides["text"] = (
+            str,
+            Field(
+                max_length=settings.max_text_chars,
+                description=text.description,
+                examples=text.examples,
+                json_schema_extra=text.json_schema_extra,
+            ),
+        )
+    return create_model(model.__name__, __base__=model, __doc__=model.__doc__, **overrides)

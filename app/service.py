@@ -1,16 +1,17 @@
 """The model service: loads the checkpoints once and turns a request into a traced response.
 
-Routes call it from the threadpool (inference is CPU-bound); a semaphore bounds how many
-inferences run at once, so a burst queues instead of oversubscribing the cores.
+Translation runs on the admission pool's few threads (inference is CPU-bound); admission bounds
+how many run and wait at once. Each request has a deadline, waiting included, and its decoding
+stops when the deadline passes.
 """
 
 import logging
-import threading
 import time
 from dataclasses import fields
 
 import torch
 
+from app.admission import Admission, ServerBusy
 from app.schemas import (
     AttentionMap,
     Candidate,
@@ -22,13 +23,14 @@ from app.schemas import (
 )
 from app.settings import Settings
 from model.checkpoint import Checkpoint, load_checkpoint
-from model.decoding import Decoded, DecodingOptions, decode
+from model.decoding import DeadlineExceeded, Decoded, DecodingOptions, decode
 from model.layers import positional_encoding
 from model.transformer import parameter_count
 
 log = logging.getLogger("attnscope.service")
 DECODING_FIELDS = {field.name for field in fields(DecodingOptions)}
 DECIMALS = 4  # weights are rounded: 4 decimals are more than a heatmap can show
+SEED_TEXT = "我有一只猫。"  # the textbook example: the page opens with it already translated
 
 
 class UnknownModelError(LookupError):
@@ -39,7 +41,7 @@ class ModelService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.checkpoints: dict[str, Checkpoint] = {}
-        self.gate = threading.BoundedSemaphore(settings.max_concurrent)
+        self.admission = Admission(settings.max_concurrent, settings.max_queue)
         self.cached_seed: TranslateResponse | None = None  # the page's first paint
 
     def load(self) -> None:
@@ -48,6 +50,13 @@ class ModelService:
             started = time.perf_counter()
             self.checkpoints[name] = load_checkpoint(self.settings.model_dir / name, name)
             log.info("loaded %s in %.2f s", name, time.perf_counter() - started)
+
+    def warm_up(self) -> None:
+        """Translate the seed sentence once: the page's first paint, and torch's first run."""
+        try:
+            self.cached_seed = self.translate(TranslateRequest(text=SEED_TEXT))
+        except ServerBusy as err:  # a very short deadline: the page will translate it later
+            log.warning("warm-up skipped: %s", err)
 
     @property
     def ready(self) -> bool:
@@ -62,23 +71,46 @@ class ModelService:
         return self.checkpoints[name]
 
     def models(self) -> list[ModelInfo]:
-        return [describe(checkpoint) for checkpoint in self.checkpoints.values()]
+        return [describe(checkpoint, self.settings) for checkpoint in self.checkpoints.values()]
 
     def positional_encoding(self, name: str | None, length: int) -> PositionalEncoding:
         d_model = self.get(name).config.d_model
         table = positional_encoding(length, d_model).double().round(decimals=DECIMALS)
         return PositionalEncoding(d_model=d_model, values=table.tolist())
 
-    def translate(self, request: TranslateRequest) -> TranslateResponse:
+    async def translate_json(self, request: TranslateRequest) -> bytes:
+        """Translate under admission control, and serialize on the inference thread too, so the
+        event loop only moves bytes. Raises ServerBusy (503) and UnknownModelError (404)."""
+        self.get(request.model)  # an unknown model is a 404 before it takes a place in line
+        deadline = time.monotonic() + self.settings.request_timeout_s
+        return await self.admission.run(
+            lambda: self.translate(request, deadline).model_dump_json().encode()
+        )
+
+    def translate(
+        self, request: TranslateRequest, deadline: float | None = None
+    ) -> TranslateResponse:
+        """Decode and trace on the calling thread; `deadline` is a time.monotonic() value."""
         checkpoint = self.get(request.model)
         if checkpoint.src_tokenizer is None:
             raise UnknownModelError(f"'{checkpoint.name}' is not a translation model")
+        limit_s = self.settings.request_timeout_s
+        if deadline is not None and time.monotonic() > deadline:
+            raise ServerBusy(
+                f"the server is busy: this request waited in line past its {limit_s:g} s "
+                "limit; try again in a moment"
+            )
         started = time.perf_counter()
         src_ids = checkpoint.src_tokenizer.encode(request.text.strip())[: checkpoint.config.max_len]
         # The request's decoding fields carry the same names as DecodingOptions.
-        options = DecodingOptions(**request.model_dump(include=DECODING_FIELDS))
-        with self.gate:
+        options = DecodingOptions(**request.model_dump(include=DECODING_FIELDS), deadline=deadline)
+        try:
             decoded = decode(checkpoint.model, src_ids, [checkpoint.config.bos_id], options)
+        except DeadlineExceeded as err:
+            raise ServerBusy(
+                f"the translation took longer than the {limit_s:g} s limit; "
+                "try again, or ask for fewer tokens or a smaller beam"
+            ) from err
         decoded_ms = (time.perf_counter() - started) * 1000
         response = build_response(checkpoint, decoded)
         response.timing_ms = {
@@ -88,7 +120,7 @@ class ModelService:
         return response
 
 
-def describe(checkpoint: Checkpoint) -> ModelInfo:
+def describe(checkpoint: Checkpoint, settings: Settings) -> ModelInfo:
     c = checkpoint.config
     metrics = {k: v for k, v in checkpoint.metrics.items() if isinstance(v, int | float | str)}
     return ModelInfo(
@@ -101,6 +133,9 @@ def describe(checkpoint: Checkpoint) -> ModelInfo:
         d_model=c.d_model,
         parameters=parameter_count(checkpoint.model),
         metrics=metrics,
+        max_text_chars=settings.max_text_chars,
+        max_new_tokens=settings.max_new_tokens,
+        max_beam_size=settings.max_beam_size,
     )
 
 

@@ -1,7 +1,13 @@
-"""Settings from the environment (prefix ATTNSCOPE_), so deployments change nothing in code."""
+"""Settings from the environment (prefix ATTNSCOPE_), so deployments change nothing in code.
 
+Every limit a request can meet lives here, and the README lists them. A request beyond a limit
+gets a 4xx (or a 503 when the server is full) whose `detail` names the limit.
+"""
+
+import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.checkpoint import CHECKPOINTS_DIR
@@ -14,5 +20,20 @@ class Settings(BaseSettings):
     port: int = 8000
     model_dir: Path = CHECKPOINTS_DIR  # holds one sub-directory per model
     models: list[str] = ["zh-en", "en-zh"]  # loaded at start-up; the first is the default
-    max_concurrent: int = 2  # inferences running at once (the rest wait in the threadpool)
-    torch_threads: int = 1  # per inference; concurrency comes from max_concurrent
+
+    # What one request may ask for.
+    max_text_chars: int = Field(200, ge=1, le=1000)
+    max_body_bytes: int = Field(16 * 1024, ge=1024)  # a larger body gets a 413 unread
+    max_new_tokens: int = Field(128, ge=1, le=256)
+    max_beam_size: int = Field(8, ge=1, le=8)
+
+    # How much work runs at once. Beyond `max_concurrent` running and `max_queue` waiting, a
+    # request gets a 503 with Retry-After at once; one that cannot finish within
+    # `request_timeout_s` (waiting included) gets a 503 too, and its decoding stops.
+    max_concurrent: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    max_queue: int = Field(8, ge=0)
+    request_timeout_s: float = Field(10.0, gt=0)
+    torch_threads: int = Field(1, ge=1)  # per inference; concurrency comes from max_concurrent
+
+    # Origins allowed to call the API from their own pages; none by default (CORS off).
+    cors_origins: list[str] = []

@@ -5,6 +5,7 @@ traced pass over `<s> + output` gives the attention of every step at once: causa
 row i of each decoder matrix exactly what step i saw.
 """
 
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,6 +16,9 @@ from model.trace import AttentionTrace, KVCache
 from model.transformer import Seq2Seq
 
 Strategy = Literal["greedy", "beam", "sample"]
+# Below this, logits / temperature can overflow float32 (a temperature of 1e-79 gives inf, then
+# NaN probabilities); sampling this cold is greedy decoding in all but name anyway.
+MIN_TEMPERATURE = 0.05
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class DecodingOptions:
     top_p: float = 1.0  # sampling only; nucleus mass to keep
     seed: int = 0  # sampling only; seeds this call's own torch.Generator
     top_n: int = 5  # candidates recorded per step
+    deadline: float | None = None  # a time.monotonic() value; decoding stops past it
 
     def __post_init__(self) -> None:
         if self.strategy not in ("greedy", "beam", "sample"):
@@ -36,10 +41,19 @@ class DecodingOptions:
             raise ValueError("max_new_tokens must be at least 1")
         if not 1 <= self.beam_size <= 8:
             raise ValueError("beam_size must be between 1 and 8")
-        if self.temperature <= 0:
-            raise ValueError("temperature must be above 0")
+        if not self.temperature >= MIN_TEMPERATURE:
+            raise ValueError(f"temperature must be at least {MIN_TEMPERATURE}")
         if self.top_k < 0 or not 0 < self.top_p <= 1 or self.top_n < 1:
             raise ValueError("top_k >= 0, 0 < top_p <= 1 and top_n >= 1 are required")
+
+
+class DeadlineExceeded(TimeoutError):
+    """Decoding passed its deadline; what it had produced is dropped."""
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise DeadlineExceeded("decoding passed its deadline")
 
 
 @dataclass
@@ -78,7 +92,9 @@ def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> t
         sorted_logits, order = torch.sort(logits, descending=True)
         sorted_probs = F.softmax(sorted_logits, dim=-1)
         mass_before = sorted_probs.cumsum(-1) - sorted_probs
-        drop_sorted = mass_before >= top_p  # the first token always stays
+        drop_sorted = mass_before >= top_p
+        # The most probable token always stays, even where top_p rounds to 0 in float32.
+        drop_sorted[..., 0] = False
         drop = drop_sorted.scatter(-1, order, drop_sorted)
         logits = logits.masked_fill(drop, float("-inf"))
     return logits
@@ -110,6 +126,7 @@ def _greedy_or_sample(
     output: list[int] = []
     steps: list[Step] = []
     for index in range(options.max_new_tokens):
+        _check(options.deadline)
         if options.strategy == "sample":
             scaled = filter_logits(logits[0] / options.temperature, options.top_k, options.top_p)
             probs = F.softmax(scaled, dim=-1)  # the distribution actually sampled from
@@ -140,6 +157,7 @@ def _beam_search(
         return ((5 + length) / 6) ** options.length_penalty
 
     for index in range(options.max_new_tokens):
+        _check(options.deadline)
         log_probs = F.log_softmax(logits, dim=-1)  # (beams, V)
         probs = log_probs.exp()
         totals = (scores[:, None] + log_probs).flatten()  # (beams * V,)

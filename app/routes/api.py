@@ -1,39 +1,61 @@
-"""The JSON API: the loaded models, and translation with every attention map and step."""
+"""The JSON API: the loaded models, and translation with every attention map and step.
 
-from fastapi import APIRouter, HTTPException, Query, Request
+`build_router(settings)` makes the routes with this deployment's limits in their request models,
+so /openapi.json and the 422s agree with the settings.
+"""
 
-from app.schemas import ModelInfo, PositionalEncoding, Problem, TranslateRequest, TranslateResponse
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from app.schemas import (
+    ModelInfo,
+    PositionalEncoding,
+    Problem,
+    TranslateRequest,
+    TranslateResponse,
+    limited,
+)
 from app.service import ModelService, UnknownModelError
+from app.settings import Settings
 
-router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {404: {"model": Problem}, 422: {"model": Problem}}
+INFERENCE_ERRORS = {
+    **ERRORS,
+    400: {"model": Problem, "description": "the body is not UTF-8 text"},
+    413: {"model": Problem, "description": "the body is over the size limit"},
+    503: {"model": Problem, "description": "busy or past the deadline; see Retry-After"},
+}
 
 
 def service_of(request: Request) -> ModelService:
     return request.app.state.service
 
 
-@router.get("/models")
-def list_models(request: Request) -> list[ModelInfo]:
-    """List the loaded models with their sizes, quality figures and input limits."""
-    return service_of(request).models()
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["api"])
+    TranslateBody = limited(TranslateRequest, settings)  # noqa: N806 (a class)
 
+    @router.get("/models")
+    def list_models(request: Request) -> list[ModelInfo]:
+        """List the loaded models with their sizes, quality figures and input limits."""
+        return service_of(request).models()
 
-@router.post("/translate", responses=ERRORS)
-def translate(body: TranslateRequest, request: Request) -> TranslateResponse:
-    """Translate a sentence; return its tokens, every decoding step and every attention map."""
-    try:
-        return service_of(request).translate(body)
-    except UnknownModelError as err:
-        raise HTTPException(status_code=404, detail=str(err)) from err
+    @router.post("/translate", response_model=TranslateResponse, responses=INFERENCE_ERRORS)
+    async def translate(body: TranslateBody, request: Request) -> Response:
+        """Translate a sentence; return its tokens, every decoding step and every attention map."""
+        try:
+            content = await service_of(request).translate_json(body)
+        except UnknownModelError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+        return Response(content, media_type="application/json")
 
+    @router.get("/positional-encoding", responses=ERRORS)
+    def get_positional_encoding(
+        request: Request, length: int = Query(32, ge=1, le=256), model: str | None = None
+    ) -> PositionalEncoding:
+        """Return the sinusoidal table the model adds to its embeddings: [position][dimension]."""
+        try:
+            return service_of(request).positional_encoding(model, length)
+        except UnknownModelError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
 
-@router.get("/positional-encoding", responses=ERRORS)
-def get_positional_encoding(
-    request: Request, length: int = Query(32, ge=1, le=256), model: str | None = None
-) -> PositionalEncoding:
-    """Return the sinusoidal table the model adds to its embeddings: [position][dimension]."""
-    try:
-        return service_of(request).positional_encoding(model, length)
-    except UnknownModelError as err:
-        raise HTTPException(status_code=404, detail=str(err)) from err
+    return router

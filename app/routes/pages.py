@@ -9,14 +9,13 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.routes.api import service_of
-from app.schemas import TranslateRequest
+from app.service import SEED_TEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
 PLOTLY_JS = Path(str(files("plotly") / "package_data" / "plotly.min.js"))
 SWAGGER_UI = Path(str(files("swagger_ui") / "static"))  # Swagger UI 5 (OpenAPI 3.1)
 SWAGGER_FILES = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
-SEED_TEXT = "我有一只猫。"
 
 router = APIRouter()
 
@@ -25,14 +24,16 @@ router = APIRouter()
 def index(request: Request) -> HTMLResponse:
     """The page, with the seed sentence already translated so the first paint has data."""
     service = service_of(request)
-    seed = service.cached_seed or service.translate(TranslateRequest(text=SEED_TEXT))
-    service.cached_seed = seed
+    if service.cached_seed is None:
+        service.warm_up()
+    seed = service.cached_seed
     initial = {
         "models": [m.model_dump() for m in service.models()],
         "seed_text": SEED_TEXT,
         "response": seed.model_dump(),
     }
-    return templates.TemplateResponse(request, "index.html", {"initial": initial})
+    context = {"initial": initial, "limits": service.settings}
+    return templates.TemplateResponse(request, "index.html", context)
 
 
 @router.get("/vendor/plotly.min.js", include_in_schema=False)

@@ -116,10 +116,25 @@ def test_gzip(client: TestClient) -> None:
         "12345",
         "e\u0301",
         "\u200b",
+        "\u0301",  # a combining mark with nothing to combine with
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467",  # one emoji joined by zero-width joiners
+        "\ufeff猫\u200d",
+        "\x07\x1b[31m红\x1b[0m",  # a bell and terminal colour codes
+        "مرحبا بالعالم",
+        "\u202egnp.exe",  # a right-to-left override
+        "<script>alert(1)</script>",
+        "{% for x in y %}{{ x }}{% endfor %} ${7*7} #{7*7}",
+        "hello world",  # Latin only, into the zh-en model
+        "猫" * 200,  # exactly at the limit
     ],
 )
 def test_odd_text_is_translated_not_crashed(client: TestClient, text: str) -> None:
-    check_response(translate(client, text=text, max_new_tokens=6))
+    check_response(translate(client, text=text, model="zh-en", max_new_tokens=6))
+
+
+def test_unknown_characters_show_as_unk(client: TestClient) -> None:
+    result = translate(client, text="猫😀", max_new_tokens=4)
+    assert "<unk>" in result["source_tokens"]
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,29 @@ def test_errors_show_inline_and_the_page_stays(page: Page, server_url: str) -> N
     assert plotted(page, "head-plot")["z"]  # the last good view is still drawn
 
 
+def test_overload_shows_in_words_and_the_next_try_works(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    rendered(page)
+    busy = {"detail": "the server is busy: 2 requests are running and 8 are waiting"}
+    page.route(
+        "**/api/translate",
+        lambda route: route.fulfill(
+            status=503,
+            headers={"Retry-After": "1"},
+            content_type="application/json",
+            body=json.dumps(busy),
+        ),
+    )
+    submit(page, "我爱你。")
+    error = page.text_content("#error")
+    assert "the server is busy" in error and "try again in 1 s" in error
+    assert plotted(page, "head-plot")["z"]  # the last good view is still drawn
+    page.unroute("**/api/translate")
+    submit(page, "我爱你。")
+    assert page.text_content("#error") == ""
+    assert page.input_value("#text") == "我爱你。"
+
+
 def test_downloads_json_and_png(page: Page, server_url: str, tmp_path) -> None:
     page.goto(server_url)
     rendered(page)

@@ -1,12 +1,25 @@
 """Decoding: step records, one traced pass equal to every step, strategies as defined."""
 
+import time
+
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch.nn import functional as F
 
-from model.decoding import DecodingOptions, decode, filter_logits, greedy_batch, trace_pass
+from model.decoding import (
+    MIN_TEMPERATURE,
+    DeadlineExceeded,
+    DecodingOptions,
+    decode,
+    filter_logits,
+    greedy_batch,
+    trace_pass,
+)
 from model.trace import AttentionTrace, KVCache
 from model.transformer import GPT, Transformer
+from tests.conftest import tiny_config
 
 SRC = [5, 6, 7, 8, 9, 10]
 BOS = [1]
@@ -113,6 +126,53 @@ def test_top_p_keeps_the_smallest_nucleus() -> None:
     ]
 
 
+@pytest.mark.parametrize("top_p", [5e-324, 1e-45, 1e-9])
+def test_a_vanishing_top_p_still_keeps_the_most_probable_token(top_p: float) -> None:
+    # Found by schemathesis: 5e-324 rounds to 0 in float32, and every token was dropped.
+    logits = torch.tensor([[0.1, 2.0, -1.0], [30.0, -30.0, 0.0]])
+    kept = torch.isfinite(filter_logits(logits, top_p=top_p))
+    assert kept.tolist() == [[False, True, False], [True, False, False]]
+
+
+options_strategy = st.builds(
+    DecodingOptions,
+    strategy=st.sampled_from(["greedy", "beam", "sample"]),
+    max_new_tokens=st.integers(1, 12),
+    beam_size=st.integers(1, 8),
+    temperature=st.floats(MIN_TEMPERATURE, 5.0),
+    top_k=st.integers(0, 40),
+    top_p=st.floats(0.0, 1.0, exclude_min=True),
+    seed=st.integers(0, 2**31 - 1),
+    top_n=st.integers(1, 20),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(options=options_strategy)
+def test_any_valid_options_give_a_well_formed_record(options: DecodingOptions) -> None:
+    torch.manual_seed(0)
+    model = Transformer(tiny_config()).eval()
+    decoded = decode(model, SRC, BOS, options)
+    vocab = model.config.tgt_vocab_size
+    assert 1 <= len(decoded.output_ids) <= options.max_new_tokens
+    assert len(decoded.steps) == len(decoded.output_ids)
+    for step in decoded.steps:
+        assert 0 <= step.token_id < vocab and 0.0 <= step.prob <= 1.0
+        probs = [p for _, p in step.candidates]
+        assert len(probs) == min(options.top_n, vocab) and all(0.0 <= p <= 1.0 for p in probs)
+        assert probs == sorted(probs, reverse=True)
+    for name, weights in decoded.trace.probs.items():
+        assert torch.isfinite(weights).all(), name
+        assert torch.allclose(weights.sum(-1), torch.ones(()), atol=1e-5), name
+
+
+def test_decoding_stops_at_its_deadline(transformer: Transformer) -> None:
+    with pytest.raises(DeadlineExceeded):
+        decode(transformer, SRC, BOS, DecodingOptions(deadline=time.monotonic() - 1))
+    later = DecodingOptions(max_new_tokens=4, deadline=time.monotonic() + 60)
+    assert decode(transformer, SRC, BOS, later).output_ids
+
+
 def test_sampling_never_picks_outside_top_k(transformer: Transformer) -> None:
     decoded = decode(
         transformer,
@@ -146,6 +206,8 @@ def test_bad_options_and_inputs_are_clear_errors(transformer: Transformer) -> No
         DecodingOptions(beam_size=9)
     with pytest.raises(ValueError, match="temperature"):
         DecodingOptions(temperature=0)
+    with pytest.raises(ValueError, match="temperature"):
+        DecodingOptions(temperature=1e-79)  # logits / temperature would overflow to inf
     with pytest.raises(ValueError, match="non-empty source"):
         decode(transformer, [], BOS, DecodingOptions())
     with pytest.raises(ValueError, match="longer than"):

@@ -1,0 +1,228 @@
+"""Limits from settings, overload refused at once with a 503, bodies over the limit refused with a
+413, CORS off unless listed, and a `detail` in words on every refusal."""
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import service as service_module
+from app.admission import Admission, ServerBusy
+from app.main import create_app
+from app.schemas import TranslateRequest
+from app.settings import Settings
+from tests.conftest import save_tiny_checkpoint
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("models")
+    for direction in ("zh-en", "en-zh"):
+        save_tiny_checkpoint(directory / direction, direction)
+    return directory
+
+
+ELSEWHERE = "https://elsewhere.example"
+
+
+def client_with(models: Path, **settings) -> TestClient:
+    return TestClient(create_app(Settings(model_dir=models, **settings)))
+
+
+def post(client: TestClient, body: dict | bytes, **headers: str):
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return client.post(
+        "/api/translate",
+        content=content,
+        headers={"Content-Type": "application/json", **headers},
+    )
+
+
+def test_text_limits_come_from_settings(models: Path) -> None:
+    with client_with(models, max_text_chars=10, max_new_tokens=16, max_beam_size=3) as client:
+        refused = post(client, {"text": "猫" * 11})
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == "text is 11 characters; the limit is 10"
+        assert post(client, {"text": "猫" * 10, "max_new_tokens": 4}).status_code == 200
+        assert "max_new_tokens" in post(client, {"text": "猫", "max_new_tokens": 17}).text
+        assert post(client, {"text": "猫", "strategy": "beam", "beam_size": 4}).status_code == 422
+
+        # The schema, the models list and the page all state the same limits.
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["TranslateRequest"]
+        assert schema["properties"]["text"]["maxLength"] == 10
+        assert schema["properties"]["max_new_tokens"]["maximum"] == 16
+        assert schema["properties"]["beam_size"]["maximum"] == 3
+        info = client.get("/api/models").json()[0]
+        assert (info["max_text_chars"], info["max_new_tokens"], info["max_beam_size"]) == (
+            10,
+            16,
+            3,
+        )
+        page = client.get("/").text
+        assert 'maxlength="10"' in page and 'max="16"' in page and 'max="3"' in page
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        # 10,000 repeats of one character: over the text limit, or over the body limit.
+        ({"text": "a" * 10_000}, 422, "text is 10000 characters; the limit is 200"),
+        ({"text": "猫" * 10_000}, 413, "over the 16,384-byte limit"),
+        ({"text": "猫", "pad": "x" * 20_000}, 413, "over the 16,384-byte limit"),
+    ],
+)
+def test_long_inputs_are_refused_in_words(models: Path, body: dict, status: int, detail: str):
+    with client_with(models) as client:
+        response = post(client, body)
+        assert response.status_code == status
+        assert detail in response.json()["detail"]
+        assert response.headers["content-security-policy"]  # refusals carry the headers too
+
+
+def test_a_chunked_body_over_the_limit_is_refused(models: Path) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(40):
+            yield b"a" * 1024  # no Content-Length: counted as it arrives
+        yield b'"}'
+
+    with client_with(models, max_body_bytes=8 * 1024) as client:
+        response = client.post(
+            "/api/translate", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert "8,192-byte limit" in response.json()["detail"]
+        # Under the limit, a chunked body is read as usual.
+        small = client.post(
+            "/api/translate",
+            content=iter([b'{"text": ', b'"\xe7\x8c\xab"}']),
+            headers={"Content-Type": "application/json"},
+        )
+        assert small.status_code == 200, small.text
+
+
+def test_admission_refuses_at_once_beyond_the_queue() -> None:
+    async def scenario() -> None:
+        admission = Admission(running=1, waiting=1)
+        release = threading.Event()
+        first = asyncio.ensure_future(admission.run(lambda: release.wait(10)))
+        second = asyncio.ensure_future(admission.run(lambda: "second ran"))
+        await asyncio.sleep(0.05)
+        assert admission.admitted == 2  # one running, one in line
+        started = time.monotonic()
+        with pytest.raises(ServerBusy, match="1 requests are running and 1 are waiting"):
+            await admission.run(lambda: "third ran")
+        assert time.monotonic() - started < 0.1  # at once, not after a wait
+        release.set()
+        assert await first is True and await second == "second ran"
+        assert admission.admitted == 0
+        admission.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_request_that_waited_past_its_deadline_does_not_run(models: Path) -> None:
+    with client_with(models) as client:
+        service = client.app.state.service
+        with pytest.raises(ServerBusy, match="waited in line past its 10 s limit"):
+            service.translate(TranslateRequest(text="我有一只猫。"), deadline=time.monotonic() - 1)
+
+
+def test_overload_is_a_503_with_retry_after(models: Path, monkeypatch) -> None:
+    with client_with(models, max_concurrent=1, max_queue=0) as client:
+        service = client.app.state.service
+        real_translate = service.translate
+        entered, release = threading.Event(), threading.Event()
+
+        def held_translate(*args, **kwargs):
+            entered.set()
+            release.wait(10)
+            return real_translate(*args, **kwargs)
+
+        monkeypatch.setattr(service, "translate", held_translate)
+        first: list[int] = []
+        holder = threading.Thread(
+            target=lambda: first.append(post(client, {"text": "我有一只猫。"}).status_code)
+        )
+        holder.start()
+        assert entered.wait(10)  # the one place is taken
+        started = time.monotonic()
+        response = post(client, {"text": "我爱你。"})
+        assert time.monotonic() - started < 1.0
+        release.set()
+        holder.join(10)
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert response.json()["detail"].startswith("the server is busy")
+        assert first == [200]  # the admitted request was served
+        assert post(client, {"text": "我有一只猫。"}).status_code == 200
+
+
+def test_a_request_past_its_deadline_is_a_503(models: Path, monkeypatch) -> None:
+    with client_with(models, request_timeout_s=0.2) as client:
+        real_decode = service_module.decode
+
+        def slow_decode(*args, **kwargs):
+            time.sleep(0.3)  # the deadline passes before the first step
+            return real_decode(*args, **kwargs)
+
+        monkeypatch.setattr(service_module, "decode", slow_decode)
+        response = post(client, {"text": "我有一只猫。"})
+        assert response.status_code == 503
+        assert "longer than the 0.2 s limit" in response.json()["detail"]
+        assert response.headers["retry-after"]
+
+
+def test_cors_is_off_by_default(models: Path) -> None:
+    with client_with(models) as client:
+        preflight = client.options(
+            "/api/translate",
+            headers={
+                "Origin": ELSEWHERE,
+                "Access-Control-Request-Method": "POST",
+            },
+        )
+        assert "access-control-allow-origin" not in preflight.headers
+        simple = client.get("/api/models", headers={"Origin": ELSEWHERE})
+        assert "access-control-allow-origin" not in simple.headers
+
+
+def test_cors_allows_only_the_listed_origins(models: Path) -> None:
+    allowed = "https://teacher.example"
+    with client_with(models, cors_origins=[allowed]) as client:
+        preflight = client.options(
+            "/api/translate",
+            headers={"Origin": allowed, "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == allowed
+        assert preflight.headers["content-security-policy"]
+        other = client.get("/api/models", headers={"Origin": ELSEWHERE})
+        assert "access-control-allow-origin" not in other.headers
+        listed = client.get("/api/models", headers={"Origin": allowed})
+        assert listed.headers["access-control-allow-origin"] == allowed
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "detail"),
+    [
+        ("GET", "/api/nothing", 404, "there is nothing at /api/nothing"),
+        ("GET", "/api/translate", 405, "GET is not allowed at /api/translate; use POST"),
+        ("DELETE", "/api/models", 405, "DELETE is not allowed"),
+        ("GET", "/api/positional-encoding?length=100000", 422, "length"),
+        ("GET", "/api/positional-encoding?model=fr-de", 404, "there is no model 'fr-de'"),
+        ("GET", "/vendor/swagger-ui/..%2F..%2Fsettings.py", 404, "there is nothing at"),
+        ("GET", "/vendor/swagger-ui/settings.py", 404, "no such file: settings.py"),
+    ],
+)
+def test_every_refusal_says_why(models: Path, method: str, path: str, status: int, detail: str):
+    with client_with(models) as client:
+        response = client.request(method, path)
+        assert response.status_code == status
+        assert detail in response.json()["detail"]
+        assert response.headers["x-content-type-options"] == "nosniff"
