@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test load lint format train-zh-en train-en-zh clean
+.PHONY: run test load bench lint format train-zh-en train-en-zh clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,18 @@ test: $(VENV)/.installed-test $(CHROMIUM) $(DOCKERD) $(MMDEBSTRAP)
 	command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
 	node --test tests/js/
 	$(BIN)/python -m pytest
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	touch $@
+
+# Each benchmark prints a table and writes bench/results/<name>.json (README: "Performance").
+bench: $(VENV)/.installed-bench $(CHROMIUM)
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/peer.py
+	$(BIN)/python bench/decode_cache.py --threads 1
+	$(BIN)/python bench/browser.py
+	$(BIN)/python bench/serving.py
 
 # 32 clients for 60 s against a live server with the shipped models (README: "Limits").
 load: $(VENV)/.installed-test

@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # The last added runs first: security headers go on every response, 413s and CORS included.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    # Level 5, not Starlette's 9: on a 125 KB response 9 takes 70 ms and saves 8% of the bytes;
+    # 5 takes 3 ms (bench/latency.py).
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
     if settings.cors_origins:  # off unless origins are listed
         app.add_middleware(
             CORSMiddleware,

@@ -19,9 +19,6 @@ import asyncio
 import json
 import os
 import random
-import socket
-import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -29,6 +26,8 @@ from pathlib import Path
 
 import httpx
 from results_file import write_results  # bench/ is on sys.path when run as a script
+from server import free_port, start_server, stop_server
+from timing import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMORY_LIMIT_MB = 50
@@ -192,35 +191,6 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "ATTNSCOPE_HOST": "127.0.0.1", "ATTNSCOPE_PORT": str(port)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None:
-            break
-        time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the server did not become ready")
-
-
 def group_of(kind: str) -> str:
     if kind.startswith("translate"):
         return "translations answered (200)"
@@ -229,12 +199,6 @@ def group_of(kind: str) -> str:
     if kind.startswith("GET"):
         return "other GETs (200)"
     return "invalid requests (4xx)"
-
-
-def percentile(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def main() -> None:
@@ -246,7 +210,7 @@ def main() -> None:
     args = parser.parse_args()
 
     port = free_port()
-    server = start_server(port)
+    server, _ = start_server(port)
     base_url = f"http://127.0.0.1:{port}"
     try:
         asyncio.run(run_load(base_url, args.clients, 0, 300, args.seed + 1000))  # warm-up
@@ -257,8 +221,7 @@ def main() -> None:
         rss_after = rss_mb(server.pid)
         still_ready = httpx.get(f"{base_url}/readyz", timeout=5).status_code == 200
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_server(server)
 
     rows = []
     for kind, values in sorted(tally.latencies_ms.items()):

@@ -1,8 +1,9 @@
 """Decoding with a record of every step: greedy, beam search and sampling.
 
-Each loop uses a key/value cache, so a step feeds only its newest token. After decoding, one
-traced pass over `<s> + output` gives the attention of every step at once: causal masking makes
-row i of each decoder matrix exactly what step i saw.
+Each loop uses a key/value cache, so a step feeds only its newest token. Greedy decoding and
+sampling record each step's attention as they go and join the rows at the end; beam search makes
+one traced pass over its winner instead. Both give the same matrices: causal masking makes row i
+of each decoder matrix exactly what step i saw (a test checks that the two agree).
 """
 
 import time
@@ -107,22 +108,28 @@ def _record(index: int, token_id: int, probs: torch.Tensor, top_n: int) -> Step:
     return Step(index, token_id, probs[token_id].item(), candidates)
 
 
-def _start(model: Seq2Seq, src_ids: list[int], prefix_ids: list[int]):
-    """Encode the source (if any) and return (memory, memory_mask, cache, first logits (1, V))."""
+def _start(model: Seq2Seq, src_ids: list[int], prefix_ids: list[int], traces: list[AttentionTrace]):
+    """Encode the source (if any), feed the prefix, and return (memory, memory_mask, cache,
+    first logits (1, V)). The encoder's and the prefix's attention are appended to `traces`."""
     memory = memory_mask = None
+    encoder_trace, prefix_trace = AttentionTrace(), AttentionTrace()
     if src_ids:
-        memory, memory_mask = model.encode(torch.tensor([src_ids]))
+        memory, memory_mask = model.encode(torch.tensor([src_ids]), encoder_trace)
     cache = KVCache()
-    logits = model.decode(torch.tensor([prefix_ids]), memory, memory_mask, cache=cache)
+    logits = model.decode(torch.tensor([prefix_ids]), memory, memory_mask, prefix_trace, cache)
+    traces += [encoder_trace, prefix_trace]
     return memory, memory_mask, cache, logits[:, -1]
 
 
 def _greedy_or_sample(
     model: Seq2Seq, src_ids: list[int], prefix_ids: list[int], options: DecodingOptions
-) -> tuple[list[int], list[Step]]:
+) -> tuple[list[int], list[Step], AttentionTrace]:
+    """One sequence, token by token. Each step's attention is recorded as it is computed, and
+    the steps' rows are joined at the end: no second pass over the sequence."""
     eos = model.config.eos_id
     generator = torch.Generator().manual_seed(options.seed)
-    memory, memory_mask, cache, logits = _start(model, src_ids, prefix_ids)
+    traces: list[AttentionTrace] = []
+    memory, memory_mask, cache, logits = _start(model, src_ids, prefix_ids, traces)
     output: list[int] = []
     steps: list[Step] = []
     for index in range(options.max_new_tokens):
@@ -138,17 +145,22 @@ def _greedy_or_sample(
         output.append(token)
         if token == eos or index + 1 == options.max_new_tokens:
             break
-        logits = model.decode(torch.tensor([[token]]), memory, memory_mask, cache=cache)[:, -1]
-    return output, steps
+        traces.append(AttentionTrace())
+        fed = torch.tensor([[token]])
+        logits = model.decode(fed, memory, memory_mask, traces[-1], cache)[:, -1]
+    return output, steps, AttentionTrace.joined(traces)
 
 
 def _beam_search(
     model: Seq2Seq, src_ids: list[int], prefix_ids: list[int], options: DecodingOptions
-) -> tuple[list[int], list[Step]]:
+) -> tuple[list[int], list[Step], AttentionTrace]:
     """Keep the `beam_size` best partial outputs by total log-probability; rank finished ones
-    by log-probability / length-penalty so short outputs are not favoured just for being short."""
+    by log-probability / length-penalty so short outputs are not favoured just for being short.
+
+    Beams branch and die, so their steps' attention is not kept: one traced pass over the
+    winner gives its attention at the end."""
     eos, k = model.config.eos_id, options.beam_size
-    memory, memory_mask, cache, logits = _start(model, src_ids, prefix_ids)
+    memory, memory_mask, cache, logits = _start(model, src_ids, prefix_ids, [])
     beams: list[tuple[list[int], list[Step]]] = [([], [])]
     scores = torch.zeros(1)  # (beams,) summed log-probabilities
     finished: list[tuple[float, list[int], list[Step]]] = []
@@ -189,7 +201,8 @@ def _beam_search(
         new_tokens = torch.tensor([[tokens[-1]] for tokens, _ in beams])  # (beams, 1)
         logits = model.decode(new_tokens, memory, memory_mask, cache=cache)[:, -1]
     _, output, steps = max(finished, key=lambda item: item[0])
-    return output, steps
+    trace, _ = trace_pass(model, src_ids, prefix_ids + output[:-1])
+    return output, steps, trace
 
 
 def trace_pass(
@@ -221,10 +234,8 @@ def decode(
     if options.max_new_tokens > room:
         options = DecodingOptions(**{**options.__dict__, "max_new_tokens": room})
     search = _beam_search if options.strategy == "beam" else _greedy_or_sample
-    output, steps = search(model, src_ids, prefix_ids, options)
-    decoded = Decoded(src_ids, prefix_ids, output, steps)
-    decoded.trace, _ = trace_pass(model, src_ids, decoded.decoder_input_ids)
-    return decoded
+    output, steps, trace = search(model, src_ids, prefix_ids, options)
+    return Decoded(src_ids, prefix_ids, output, steps, trace)
 
 
 @torch.inference_mode()

@@ -8,6 +8,7 @@ without its global hooks); `KVCache` keeps keys and values between decoding step
 from dataclasses import dataclass, field
 
 import torch
+from torch.nn import functional as F
 
 
 @dataclass
@@ -25,6 +26,25 @@ class AttentionTrace:
                 f"{name}: a trace holds one sequence, got probs of shape {tuple(probs.shape)}"
             )
         self.probs[name] = probs[0].detach()
+
+    @classmethod
+    def joined(cls, parts: "list[AttentionTrace]") -> "AttentionTrace":
+        """One trace from the traces of successive cached decoding steps (and, first, the encoder).
+
+        Step t adds query rows whose self-attention sees t more keys than the step before; the
+        earlier rows are padded with zeros, which is what the causal mask gives them anyway. The
+        result equals one traced pass over the whole sequence (tests/model/test_decoding.py).
+        """
+        rows: dict[str, list[torch.Tensor]] = {}
+        for part in parts:
+            for name, probs in part.probs.items():
+                rows.setdefault(name, []).append(probs)
+        joined = cls()
+        for name, pieces in rows.items():
+            width = pieces[-1].size(-1)  # (H, Tq, Tk): the last step sees every key
+            padded = [F.pad(piece, (0, width - piece.size(-1))) for piece in pieces]
+            joined.probs[name] = torch.cat(padded, dim=1)
+        return joined
 
     def names(self) -> list[str]:
         return list(self.probs)

@@ -29,7 +29,7 @@ class Encoder(nn.Module):
         )
 
     def forward(
-        self, src: torch.Tensor, src_mask: torch.Tensor, trace: AttentionTrace | None = None
+        self, src: torch.Tensor, src_mask: torch.Tensor | None, trace: AttentionTrace | None = None
     ) -> torch.Tensor:
         x = self.embed(src)  # (B, Ts, D)
         for block in self.blocks:
@@ -63,7 +63,8 @@ class Decoder(nn.Module):
         """tgt (B, T) -> logits (B, T, V). With a cache, tgt holds only the new positions."""
         start = cache.length() if cache is not None else 0
         t = tgt.size(1)
-        mask = causal_mask(t, start + t, tgt.device)  # (1, 1, T, start + T)
+        # (1, 1, T, start + T); one new token may see every key, so it needs no mask.
+        mask = causal_mask(t, start + t, tgt.device) if t > 1 else None
         x = self.embed(tgt, start)  # (B, T, D)
         for block in self.blocks:
             x = block(x, mask, memory, memory_mask, trace, cache)
@@ -91,9 +92,11 @@ class Transformer(nn.Module):
 
     def encode(
         self, src: torch.Tensor, trace: AttentionTrace | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """src (B, Ts) -> (memory (B, Ts, D), src_mask (B, 1, 1, Ts))."""
-        src_mask = padding_mask(src, self.config.pad_id)
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """src (B, Ts) -> (memory (B, Ts, D), src_mask (B, 1, 1, Ts), or None without padding)."""
+        src_mask: torch.Tensor | None = padding_mask(src, self.config.pad_id)
+        if src_mask.all():
+            src_mask = None  # nothing to hide: attention skips the masking
         return self.encoder(src, src_mask, trace), src_mask
 
     def decode(

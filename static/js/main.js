@@ -56,12 +56,22 @@ function writeControls() {
   for (const key of DECODING_KEYS) $(key).value = String(state[key]);
 }
 
+/**
+ * Record how long `work` took until the browser could paint its result, as a performance
+ * measure named `name` (bench/browser.py reads them; the page itself never needs them).
+ * @param {string} name @param {number} start a performance.now() value
+ */
+function measureUntilPainted(name, start) {
+  requestAnimationFrame(() => performance.measure(name, { start, end: performance.now() }));
+}
+
 async function submit() {
+  const start = performance.now();
   readControls();
   stopPlaying();
   state.busy = true;
   state.error = "";
-  render();
+  renderStatus();  // only the spinner: redrawing the old plots would delay the request
   try {
     state.response = await translate(requestBody(state));
     state.step = 0;
@@ -70,7 +80,18 @@ async function submit() {
   } finally {
     state.busy = false;
     render();
+    measureUntilPainted("attnscope:translate", start);
   }
+}
+
+/** A step change redraws only what depends on the step: the step panel, not the heatmaps. */
+function showStep() {
+  const start = performance.now();
+  if (!state.response) return;
+  renderSteps(state.response);
+  syncUrl();
+  markRendered();
+  measureUntilPainted("attnscope:step", start);
 }
 
 function stopPlaying() {
@@ -87,7 +108,7 @@ function togglePlay() {
     state.player = window.setInterval(() => {
       if (!state.response || state.step >= state.response.steps.length - 1) stopPlaying();
       else state.step += 1;
-      render();
+      showStep();
     }, PLAY_INTERVAL_MS);
   }
   render();
@@ -119,25 +140,39 @@ function renderSteps(response) {
   }));
   const step = response.steps[state.step];
   if (!step) return;
-  const candidates = candidatesFigure(step);
-  Plotly.react($("candidates-plot"), candidates.data, candidates.layout, PLOT_CONFIG);
+  drawBars($("candidates-plot"), candidatesFigure(step));
   const layer = Math.min(state.layer, layersOf(response, "decoder.cross").length - 1);
   const cross = findMap(response, "decoder.cross", layer);
   const self = findMap(response, "decoder.self", layer);
-  if (cross) {
-    const figure = attentionRowFigure(cross, state.head, state.step);
-    Plotly.react($("cross-plot"), figure.data, figure.layout, PLOT_CONFIG);
-  }
-  if (self) {
-    const figure = attentionRowFigure(self, state.head, state.step);
-    Plotly.react($("self-plot"), figure.data, figure.layout, PLOT_CONFIG);
+  if (cross) drawBars($("cross-plot"), attentionRowFigure(cross, state.head, state.step));
+  if (self) drawBars($("self-plot"), attentionRowFigure(self, state.head, state.step));
+}
+
+/**
+ * Draw a bar figure. Where the plot already shows the same labels (the source tokens, as the
+ * step moves), only the bars change: laying out dozens of token labels again costs more than
+ * a step change may take.
+ * @param {any} element @param {{data: any[], layout: any}} figure
+ */
+function drawBars(element, figure) {
+  const drawn = element.layout?.xaxis?.ticktext;
+  const labels = figure.layout.xaxis.ticktext;
+  const [bars] = figure.data;
+  if (drawn && drawn.length === labels.length && drawn.every((text, i) => text === labels[i])) {
+    Plotly.restyle(element, { y: [bars.y], "marker.color": [bars.marker.color] });
+  } else {
+    Plotly.react(element, figure.data, figure.layout, PLOT_CONFIG);
   }
 }
 
-function render() {
+function renderStatus() {
   $("translate-form").classList.toggle("busy", state.busy);
   $("translate-form").setAttribute("aria-busy", String(state.busy));
   $("error").textContent = state.error;
+}
+
+function render() {
+  renderStatus();
   const response = state.response;
   const direction = modelFor(state.text, state.model);
   $("examples").replaceChildren(...(EXAMPLES[direction] ?? []).map((text) => {
@@ -172,8 +207,17 @@ function render() {
   const grid = modelFigure(response, state.view);
   Plotly.react($("model-plot"), grid.data, grid.layout, PLOT_CONFIG);
   renderSteps(response);
+  syncUrl();
+  markRendered();
+}
+
+function syncUrl() {
   const query = toQuery(state);
   if (window.location.search.slice(1) !== query) window.history.replaceState(null, "", `?${query}`);
+}
+
+/** A counter the browser tests wait on. */
+function markRendered() {
   document.body.dataset.rendered = String(Number(document.body.dataset.rendered ?? 0) + 1);
 }
 
@@ -201,7 +245,11 @@ function bindEvents() {
     state.view = /** @type {any} */ (/** @type {HTMLElement} */ (box).dataset.view);
     render();
   }));
-  $("step").addEventListener("input", () => { stopPlaying(); state.step = Number($("step").value); render(); });
+  $("step").addEventListener("input", () => {
+    stopPlaying();
+    state.step = Number($("step").value);
+    showStep();
+  });
   $("play").addEventListener("click", togglePlay);
   document.addEventListener("keydown", (event) => {
     const target = /** @type {HTMLElement} */ (event.target);
@@ -210,7 +258,7 @@ function bindEvents() {
     if (target.id === "step") event.preventDefault();  // the slider would move twice
     stopPlaying();
     state.step += event.key === "ArrowRight" ? 1 : -1;
-    render();
+    showStep();
   });
   $("model-plot").on("plotly_click", (event) => {
     const [layer, head] = event.points[0].data.meta;

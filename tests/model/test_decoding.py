@@ -50,6 +50,24 @@ def test_final_traced_pass_equals_every_step(transformer: Transformer) -> None:
             )
 
 
+@pytest.mark.parametrize("strategy", ["greedy", "sample", "beam"])
+@pytest.mark.parametrize("architecture", ["encoder-decoder", "decoder-only"])
+def test_recorded_steps_equal_one_traced_pass(
+    transformer: Transformer, gpt: GPT, strategy: str, architecture: str
+) -> None:
+    """Greedy and sampling join the attention of their cached steps; beam search makes a traced
+    pass. Either way the trace must equal one traced pass over what the decoder was fed."""
+    model, src, prefix = (
+        (transformer, SRC, BOS) if architecture == "encoder-decoder" else (gpt, [], [1, 5, 6, 7])
+    )
+    options = DecodingOptions(strategy, max_new_tokens=9, temperature=2.0, seed=5)
+    decoded = decode(model, src, prefix, options)
+    reference, _ = trace_pass(model, src, decoded.decoder_input_ids)
+    assert decoded.trace.names() == reference.names()
+    for name in reference.names():
+        torch.testing.assert_close(decoded.trace[name], reference[name], atol=1e-5, rtol=1e-5)
+
+
 def test_step_records(transformer: Transformer) -> None:
     decoded = decode(transformer, SRC, BOS, DecodingOptions(max_new_tokens=6, top_n=3))
     assert len(decoded.steps) == len(decoded.output_ids) <= 6

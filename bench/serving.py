@@ -1,0 +1,95 @@
+"""Start-up time to /readyz, and translation throughput at 1, 4 and 16 concurrent clients.
+
+    .venv/bin/python bench/serving.py [--starts 5] [--seconds 15]
+
+`attnscope serve` with the shipped models on loopback; each client sends greedy zh-en
+translations of the three benchmark sentences in turn, one request at a time, for `--seconds`.
+Answers are counted by status: beyond the server's running and waiting places, requests get a
+503 at once (README, "Settings and limits"); those are counted apart, and the client waits the
+Retry-After it was given before it tries again. Writes
+bench/results/serving.json.
+"""
+
+import argparse
+import asyncio
+import itertools
+import os
+import statistics
+import time
+
+import httpx
+from results_file import write_results  # bench/ is on sys.path when run as a script
+from server import free_port, start_server, stop_server
+from timing import SENTENCES, percentile, print_table
+
+
+async def client(base_url: str, seconds: float, latencies: list[float], statuses: dict) -> None:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        deadline = time.monotonic() + seconds
+        for text in itertools.cycle(SENTENCES.values()):
+            if time.monotonic() >= deadline:
+                return
+            started = time.perf_counter()
+            response = await http.post("/api/translate", json={"text": text, "model": "zh-en"})
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if response.status_code == 200:
+                latencies.append((time.perf_counter() - started) * 1000)
+            elif response.status_code == 503:  # as a polite client does: wait, then retry
+                await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+
+
+async def throughput(base_url: str, clients: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    started = time.perf_counter()
+    await asyncio.gather(*(client(base_url, seconds, latencies, statuses) for _ in range(clients)))
+    wall = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "translations_per_s": round(statuses.get(200, 0) / wall, 1),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "answered_200": statuses.get(200, 0),
+        "refused_503": statuses.get(503, 0),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=15)
+    args = parser.parse_args()
+    ready_s = []
+    for _ in range(args.starts):
+        port = free_port()
+        server, seconds = start_server(port)
+        stop_server(server)
+        ready_s.append(seconds)
+    port = free_port()
+    server, _ = start_server(port)
+    try:
+        rows = [
+            asyncio.run(throughput(f"http://127.0.0.1:{port}", clients, args.seconds))
+            for clients in (1, 4, 16)
+        ]
+    finally:
+        stop_server(server)
+    startup = round(statistics.median(ready_s), 2)
+    print(
+        f"start-up to /readyz: median {startup} s of {args.starts} "
+        f"(min {min(ready_s):.2f}, max {max(ready_s):.2f}); {os.cpu_count()} cores"
+    )
+    print_table(rows, list(rows[0]))
+    write_results(
+        "serving",
+        {
+            "startup_s_median": startup,
+            "startup_s": [round(s, 2) for s in ready_s],
+            "seconds": args.seconds,
+            "rows": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
