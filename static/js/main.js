@@ -3,7 +3,7 @@
 import { positionalEncoding, translate } from "./api.js";
 import { findMap, headFigure, layersOf, modelFigure, positionalFigure } from "./heatmap.js";
 import { DECODING_KEYS, fromQuery, isSeedRequest, modelFor, requestBody, toQuery } from "./state.js";
-import { attentionRowFigure, candidatesFigure, prefixTokens } from "./steps.js";
+import { attentionRowBars, candidateBars, prefixTokens } from "./steps.js";
 
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
 /** @typedef {import("./types.js").ModelInfo} ModelInfo */
@@ -140,29 +140,40 @@ function renderSteps(response) {
   }));
   const step = response.steps[state.step];
   if (!step) return;
-  drawBars($("candidates-plot"), candidatesFigure(step));
+  drawBars($("candidates-plot"), candidateBars(step));
   const layer = Math.min(state.layer, layersOf(response, "decoder.cross").length - 1);
   const cross = findMap(response, "decoder.cross", layer);
   const self = findMap(response, "decoder.self", layer);
-  if (cross) drawBars($("cross-plot"), attentionRowFigure(cross, state.head, state.step));
-  if (self) drawBars($("self-plot"), attentionRowFigure(self, state.head, state.step));
+  if (cross) drawBars($("cross-plot"), attentionRowBars(cross, state.head, state.step));
+  if (self) drawBars($("self-plot"), attentionRowBars(self, state.head, state.step));
 }
 
 /**
- * Draw a bar figure. Where the plot already shows the same labels (the source tokens, as the
- * step moves), only the bars change: laying out dozens of token labels again costs more than
- * a step change may take.
- * @param {any} element @param {{data: any[], layout: any}} figure
+ * Draw labelled bars as plain HTML: a step change redraws three of these, and laying out
+ * dozens of token labels in Plotly took longer than a step change may (bench/browser.py).
+ * Labels go in as textContent, so a token is never parsed as HTML.
+ * @param {HTMLElement} element @param {import("./steps.js").Bars} bars
  */
-function drawBars(element, figure) {
-  const drawn = element.layout?.xaxis?.ticktext;
-  const labels = figure.layout.xaxis.ticktext;
-  const [bars] = figure.data;
-  if (drawn && drawn.length === labels.length && drawn.every((text, i) => text === labels[i])) {
-    Plotly.restyle(element, { y: [bars.y], "marker.color": [bars.marker.color] });
-  } else {
-    Plotly.react(element, figure.data, figure.layout, PLOT_CONFIG);
-  }
+function drawBars(element, bars) {
+  element.replaceChildren(...bars.items.map(({ label, value }, i) => {
+    const item = document.createElement("div");
+    item.className = i === bars.highlight ? "bar-item chosen" : "bar-item";
+    item.title = `${label}: ${value.toFixed(4)}`;
+    const name = document.createElement("span");
+    name.className = "bar-label";
+    name.textContent = label;
+    const track = document.createElement("span");
+    track.className = "bar-track";
+    const fill = document.createElement("span");
+    fill.className = "bar-fill";
+    fill.style.width = `${(100 * value).toFixed(1)}%`;
+    track.append(fill);
+    const number = document.createElement("span");
+    number.className = "bar-value";
+    number.textContent = value.toFixed(3);
+    item.append(name, track, number);
+    return item;
+  }));
 }
 
 function renderStatus() {
@@ -285,7 +296,7 @@ async function start() {
   }
   writeControls();
   // Empty plots first, so Plotly's event hooks (.on) exist before events are bound.
-  for (const id of ["head-plot", "model-plot", "candidates-plot", "cross-plot", "self-plot"]) {
+  for (const id of ["head-plot", "model-plot"]) {
     Plotly.newPlot($(id), [], {}, PLOT_CONFIG);
   }
   bindEvents();

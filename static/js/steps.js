@@ -1,14 +1,10 @@
 // @ts-check
 // Pure functions for the step player: what step t saw and what it produced.
-import { escapeLabel } from "./escape.js";
 import { headMatrix } from "./heatmap.js";
 
 /** @typedef {import("./types.js").AttentionMap} AttentionMap */
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
 /** @typedef {import("./types.js").Step} Step */
-
-const BAR_COLOUR = "#2a5bd7";
-const CHOSEN_COLOUR = "#c98f00";
 
 /**
  * Tokens to show at step t: what the decoder was fed, then the token being produced.
@@ -23,43 +19,30 @@ export function prefixTokens(response, step) {
   ];
 }
 
-/** Bars on a numeric axis labelled with escaped tokens (repeated tokens stay separate). */
-function bars(labels, values, highlight, title, yTitle) {
-  return {
-    data: [{
-      type: "bar",
-      x: labels.map((_, i) => i),
-      y: values,
-      customdata: labels.map(escapeLabel),
-      marker: { color: labels.map((_, i) => (i === highlight ? CHOSEN_COLOUR : BAR_COLOUR)) },
-      hovertemplate: "%{customdata}: %{y:.4f}<extra></extra>",
-    }],
-    layout: {
-      xaxis: { tickvals: labels.map((_, i) => i), ticktext: labels.map(escapeLabel),
-               tickangle: labels.length > 6 ? -45 : 0, title: { text: title } },
-      yaxis: { range: [0, 1], title: { text: yTitle } },
-      margin: { l: 50, r: 10, t: 10, b: 80 },
-    },
-  };
-}
+/**
+ * @typedef {{items: {label: string, value: number}[], highlight: number}} Bars
+ * Labelled values for a bar list; `highlight` is the index to mark (-1 for none).
+ */
 
-/** The top candidates of a step, the chosen one highlighted. @param {Step} step */
-export function candidatesFigure(step) {
-  const labels = step.candidates.map((c) => c.token);
-  const chosen = step.candidates.findIndex((c) => c.token === step.token);
-  return bars(labels, step.candidates.map((c) => c.prob), chosen, "candidate next tokens", "probability");
+/** The top candidates of a step, the chosen one highlighted. @param {Step} step @returns {Bars} */
+export function candidateBars(step) {
+  return {
+    items: step.candidates.map((c) => ({ label: c.token, value: c.prob })),
+    highlight: step.candidates.findIndex((c) => c.token === step.token),
+  };
 }
 
 /**
  * Row `step` of an attention map (a cross map: over the source; a decoder self map: over the
- * output so far, keys 0..step only).
- * @param {AttentionMap} map @param {number | "mean"} head @param {number} step
+ * output so far, keys 0..step only), its strongest key highlighted.
+ * @param {AttentionMap} map @param {number | "mean"} head @param {number} step @returns {Bars}
  */
-export function attentionRowFigure(map, head, step) {
+export function attentionRowBars(map, head, step) {
   const row = headMatrix(map, head)[step] ?? [];
   const visible = map.kind === "self" ? step + 1 : row.length;
-  const keys = map.key_tokens.slice(0, visible);
   const values = row.slice(0, visible);
-  const strongest = values.indexOf(Math.max(...values));
-  return bars(keys, values, strongest, map.kind === "self" ? "output so far" : "source tokens", "attention");
+  return {
+    items: map.key_tokens.slice(0, visible).map((label, i) => ({ label, value: values[i] })),
+    highlight: values.indexOf(Math.max(...values)),
+  };
 }

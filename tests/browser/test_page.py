@@ -27,7 +27,8 @@ def test_first_load_draws_the_seed_translation(
     head = plotted(page, "head-plot")
     assert head["z"] and head["xticks"] == list("我有一只猫。")  # cross-attention keys: the source
     assert plotted(page, "model-plot")["traces"] == 2 * 4  # layers × heads thumbnails
-    assert plotted(page, "candidates-plot")["traces"] == 1
+    assert page.locator("#candidates-plot .bar-item").count() == 5  # top_n candidates
+    assert page.locator("#cross-plot .bar-item").count() == len("我有一只猫。")
     wait_until(page, "document.getElementById('pe-plot').data?.length === 1")
     page.screenshot(path=str(artifacts / "main-view.png"), full_page=True)
     assert watched["errors"] == [] and watched["foreign"] == []
@@ -76,11 +77,12 @@ def test_model_view_click_focuses_a_head(page: Page, server_url: str) -> None:
 def test_step_slider_and_keys_move_the_highlight(page: Page, server_url: str) -> None:
     page.goto(server_url)
     rendered(page)
-    first = (page.text_content(".tok.current"), plotted(page, "candidates-plot"))
+    first = (page.text_content(".tok.current"), page.text_content("#candidates-plot"))
     page.click("h1")  # focus the page, not an input
     page.keyboard.press("ArrowRight")
     assert page.input_value("#step") == "1"
-    second = (page.text_content(".tok.current"), plotted(page, "candidates-plot"))
+    second = (page.text_content(".tok.current"), page.text_content("#candidates-plot"))
+    assert page.locator("#self-plot .bar-item").count() == 2  # keys 0..t at step 1
     assert page.locator(".prefix .tok").count() == 3  # <s>, the first token, the current one
     assert second[1] != first[1]
     page.keyboard.press("ArrowLeft")

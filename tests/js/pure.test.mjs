@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { escapeLabel } from "../../static/js/escape.js";
 import { findMap, headFigure, headMatrix, headTrace, layersOf, modelFigure } from "../../static/js/heatmap.js";
 import { DEFAULTS, fromQuery, isSeedRequest, modelFor, requestBody, toQuery } from "../../static/js/state.js";
-import { attentionRowFigure, candidatesFigure, prefixTokens } from "../../static/js/steps.js";
+import { attentionRowBars, candidateBars, prefixTokens } from "../../static/js/steps.js";
 
 /** A response with 2 layers × 2 heads, built by hand. */
 function response() {
@@ -57,10 +57,13 @@ test("the model view has one trace per layer and head, each on its own axes", ()
 test("step t shows <s>, the tokens so far, and the token being produced", () => {
   assert.deepEqual(prefixTokens(response(), 1), [
     { text: "<s>", role: "special" }, { text: "a", role: "done" }, { text: "<b>", role: "current" }]);
-  const self = attentionRowFigure(findMap(response(), "decoder.self", 0), 0, 1);
-  assert.deepEqual(self.data[0].y, [0.4, 0.6]);  // keys 0..t only
-  const bars = candidatesFigure(response().steps[1]);
-  assert.deepEqual(bars.layout.xaxis.ticktext, ["&lt;b&gt;", "x"]);
+  const self = attentionRowBars(findMap(response(), "decoder.self", 0), 0, 1);
+  assert.deepEqual(self.items.map((item) => item.value), [0.4, 0.6]);  // keys 0..t only
+  assert.equal(self.highlight, 1);
+  const bars = candidateBars(response().steps[1]);
+  // Raw tokens: the page puts them in as textContent, never as HTML.
+  assert.deepEqual(bars.items.map((item) => item.label), ["<b>", "x"]);
+  assert.equal(bars.highlight, 0);
 });
 
 test("the URL round-trips the state and ignores junk", () => {
