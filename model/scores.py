@@ -13,6 +13,10 @@ returns one number per head:
 
 import torch
 
+from model.tokenizer import FIRST_ORDINARY_ID
+from model.trace import AttentionTrace
+from model.transformer import GPT
+
 
 def previous_token_score(probs: torch.Tensor) -> torch.Tensor:
     """(H, T, T) -> (H,): the mean over t >= 1 of the weight from t to t - 1."""
@@ -42,3 +46,26 @@ def share_on_keys(probs: torch.Tensor, queries: list[int], keys: list[int]) -> t
         raise ValueError("share_on_keys needs at least one query and one key")
     rows = probs[:, queries]  # (H, Q, T)
     return rows[:, :, keys].sum(-1).mean(-1)
+
+
+def head_score_table(
+    model: GPT, vocab_size: int, span_length: int = 20, samples: int = 16, seed: int = 0
+) -> dict[str, dict[str, list[float]]]:
+    """For each self-attention site of a GPT: every head's induction and previous-token score,
+    averaged over `samples` sequences `<s> span span` of random ordinary tokens."""
+    generator = torch.Generator().manual_seed(seed)
+    totals: dict[str, dict[str, torch.Tensor]] = {}
+    for _ in range(samples):
+        span = torch.randint(FIRST_ORDINARY_ID, vocab_size, (span_length,), generator=generator)
+        ids = [model.config.bos_id, *span.tolist(), *span.tolist()]
+        with torch.inference_mode():
+            trace = AttentionTrace()
+            model.decode(torch.tensor([ids]), trace=trace)
+        for name, probs in trace.probs.items():
+            site = totals.setdefault(name, {"induction": 0, "previous_token": 0})
+            site["induction"] = site["induction"] + induction_score(probs, 1, span_length)
+            site["previous_token"] = site["previous_token"] + previous_token_score(probs)
+    return {
+        name: {kind: (total / samples).tolist() for kind, total in site.items()}
+        for name, site in totals.items()
+    }

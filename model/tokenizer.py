@@ -1,4 +1,5 @@
-"""Tokenizers built with Hugging Face `tokenizers`: Chinese by character, English by subword.
+"""Tokenizers built with Hugging Face `tokenizers`: Chinese by character, English by subword,
+and for GPT one vocabulary that does both ("mixed").
 
 Every token is a readable string (no byte-level pieces) because tokens are heatmap labels.
 Spaces are shown as `▁` (SentencePiece's convention), so decoding is lossless. Characters the
@@ -17,7 +18,12 @@ PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
 SPECIALS = [PAD, BOS, EOS, UNK]  # ids 0, 1, 2, 3 in every vocabulary
 SPACE = "▁"
 
-Kind = Literal["char", "subword"]
+# A GPT prompt is lines of `中文 => English`: the arrow and the line break are tokens of their own.
+ARROW, NEWLINE = "=>", "\n"
+PROMPT_SPECIALS = [ARROW, NEWLINE]  # ids 4 and 5 in a mixed vocabulary
+FIRST_ORDINARY_ID = len(SPECIALS) + len(PROMPT_SPECIALS)  # in a mixed vocabulary
+
+Kind = Literal["char", "subword", "mixed"]
 
 
 def _clean_whitespace() -> list[normalizers.Normalizer]:
@@ -44,6 +50,21 @@ def _subword_pipeline(tok: HFTokenizer) -> None:
         ]
     )
     tok.decoder = decoders.Metaspace(replacement=SPACE, prepend_scheme="always")
+
+
+def _mixed_pipeline(tok: HFTokenizer) -> None:
+    """Each Chinese character a token (as in the translation models), other words by subword.
+    NFC (not NFKC) keeps the corpus's full-width punctuation; `=>` and line breaks are special
+    tokens, found before this pipeline runs."""
+    tok.normalizer = normalizers.Sequence([normalizers.NFC(), *_clean_whitespace()])
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(r"\p{Han}"), behavior="isolated"),
+            pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="never", split=True),
+            pre_tokenizers.Split(Regex(r"[^\w'" + SPACE + "]"), behavior="isolated"),
+        ]
+    )
+    tok.decoder = decoders.Metaspace(replacement=SPACE, prepend_scheme="never")
 
 
 def valid_unicode(text: str) -> str:
@@ -111,6 +132,20 @@ def train_subword_tokenizer(texts: Iterable[str], vocab_size: int = 6000) -> Tok
     )
     tok.train_from_iterator(texts, trainer)
     return Tokenizer(tok, "subword")
+
+
+def train_mixed_tokenizer(texts: Iterable[str], vocab_size: int = 8000) -> Tokenizer:
+    """One vocabulary for Chinese and English text, with the prompt tokens `=>` and `\\n`."""
+    tok = HFTokenizer(models.BPE(unk_token=UNK))
+    _mixed_pipeline(tok)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=SPECIALS + PROMPT_SPECIALS,
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer)
+    return Tokenizer(tok, "mixed")
 
 
 def train_tokenizer(kind: Kind, texts: Iterable[str], vocab_size: int = 6000) -> Tokenizer:

@@ -11,9 +11,7 @@ last few epochs are averaged (a cheap ensemble), and the better of best/average 
 import argparse
 import json
 import logging
-import math
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -23,46 +21,32 @@ from tqdm import tqdm
 
 from model.checkpoint import load_checkpoint, save_checkpoint, tie_state_dict, untied_state_dict
 from model.config import TransformerConfig
-from model.data import SHARED_DATA, encode_pairs, make_batches, read_pairs
+from model.data import encode_pairs, make_batches, read_pairs
 from model.evaluate import evaluate
 from model.tokenizer import Tokenizer, train_tokenizer
+from model.training import (
+    add_run_arguments,
+    end_epoch,
+    learning_rate,
+    load_state,
+    new_optimizer,
+    optimize,
+    recipe,
+    save_state,
+    start_run,
+    training_facts,
+)
 from model.transformer import Transformer, parameter_count
 
 log = logging.getLogger("attnscope.train")
 LANGUAGES = {"zh-en": ("zh", "en"), "en-zh": ("en", "zh")}
-CREDIT = (
-    "Tatoeba (tatoeba.org) and manythings.org/anki, CC-BY 2.0 FR "
-    "(https://creativecommons.org/licenses/by/2.0/fr/); modified: cleaned and split into "
-    "train/dev as described in shared/data/README.md"
-)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--direction", choices=["zh-en", "en-zh"], default="zh-en")
-    p.add_argument("--train", type=Path, default=SHARED_DATA / "zh_en_train.tsv")
-    p.add_argument("--dev", type=Path, default=SHARED_DATA / "zh_en_dev.tsv")
-    p.add_argument("--out", type=Path, required=True, help="run directory (log, resume state)")
-    p.add_argument("--export", type=Path, help="write the final checkpoint (fp16) here")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--epochs", type=int, default=25)
-    p.add_argument(
-        "--time-budget",
-        type=float,
-        default=0,
-        help="minutes; stop at the end of the epoch that passes it (0: no limit)",
-    )
-    p.add_argument(
-        "--stop-after",
-        type=int,
-        default=0,
-        help="stop after this many epochs in this "
-        "invocation, to continue later with --resume (0: run to the end)",
-    )
+    add_run_arguments(p, epochs=25)
     p.add_argument("--max-tokens", type=int, default=2048, help="tokens per batch (with padding)")
-    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
-    p.add_argument("--warmup", type=int, default=500, help="warm-up steps")
     p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument("--d-model", type=int, default=256)
     p.add_argument("--n-heads", type=int, default=4)
@@ -73,50 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--average", type=int, default=5, help="average the last N epochs at the end")
     p.add_argument("--eval-every", type=int, default=1, help="epochs between dev evaluations")
     p.add_argument("--eval-limit", type=int, default=0, help="dev pairs to score (0: all)")
-    p.add_argument("--threads", type=int, default=2)
     return p.parse_args(argv)
-
-
-def learning_rate(step: int, total: int, args: argparse.Namespace) -> float:
-    """Linear warm-up, then cosine decay to zero at the last step."""
-    if step < args.warmup:
-        return args.lr * (step + 1) / args.warmup
-    progress = (step - args.warmup) / max(1, total - args.warmup)
-    return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
-def save_state(
-    path: Path, model: Transformer, optimizer: torch.optim.Optimizer, state: dict
-) -> None:
-    """End-of-epoch state for --resume, as safetensors + JSON (no pickle)."""
-    path.mkdir(parents=True, exist_ok=True)
-    save_file(untied_state_dict(model), str(path / "model.safetensors"))
-    moments = {}
-    for index, s in optimizer.state_dict()["state"].items():
-        moments[f"{index}.exp_avg"] = s["exp_avg"]
-        moments[f"{index}.exp_avg_sq"] = s["exp_avg_sq"]
-        state["optimizer_step"] = float(s["step"])
-    save_file(moments, str(path / "optimizer.safetensors"))
-    (path / "state.json").write_text(json.dumps(state, indent=2) + "\n")
-
-
-def load_state(path: Path, model: Transformer, optimizer: torch.optim.Optimizer) -> dict:
-    weights = load_file(str(path / "model.safetensors"))
-    tie_state_dict(weights, model.config)
-    model.load_state_dict(weights)
-    state = json.loads((path / "state.json").read_text())
-    moments = load_file(str(path / "optimizer.safetensors"))
-    restored = optimizer.state_dict()
-    restored["state"] = {
-        i: {
-            "step": torch.tensor(state["optimizer_step"]),
-            "exp_avg": moments[f"{i}.exp_avg"],
-            "exp_avg_sq": moments[f"{i}.exp_avg_sq"],
-        }
-        for i in range(len(restored["param_groups"][0]["params"]))
-    }
-    optimizer.load_state_dict(restored)
-    return state
 
 
 def average_snapshots(paths: list[Path]) -> dict[str, torch.Tensor]:
@@ -129,13 +70,7 @@ def average_snapshots(paths: list[Path]) -> dict[str, torch.Tensor]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(message)s",
-        handlers=[logging.FileHandler(args.out / "train.log"), logging.StreamHandler()],
-    )
-    torch.set_num_threads(args.threads)
+    start_run(args)
     src_lang, tgt_lang = LANGUAGES[args.direction]
     train_pairs = read_pairs(args.train, args.direction)
     dev_pairs = read_pairs(args.dev, args.direction)
@@ -167,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     dev_refs = [t for _, t in dev_pairs]
     torch.manual_seed(args.seed)
     model = Transformer(config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9)
+    optimizer = new_optimizer(model, args)
     steps_per_epoch = len(make_batches(examples, args.max_tokens, args.seed))
     total_steps = steps_per_epoch * args.epochs
     state = {"epoch": 0, "step": 0, "minutes": 0.0, "best": None, "history": []}
@@ -196,8 +131,6 @@ def main(argv: list[str] | None = None) -> None:
         bar = tqdm(batches, desc=f"epoch {epoch}/{args.epochs}", unit="batch", leave=False)
         for src, tgt in bar:
             lr = learning_rate(state["step"], total_steps, args)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
             logits = model(src, tgt[:, :-1])
             loss = F.cross_entropy(
                 logits.flatten(0, 1),
@@ -205,10 +138,7 @@ def main(argv: list[str] | None = None) -> None:
                 ignore_index=config.pad_id,
                 label_smoothing=args.label_smoothing,
             )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
+            optimize(model, optimizer, loss, lr)
             n_tokens = int((tgt[:, 1:] != config.pad_id).sum())
             loss_sum += loss.item() * n_tokens
             tokens_seen += n_tokens
@@ -231,17 +161,11 @@ def main(argv: list[str] | None = None) -> None:
         for old in snapshots.glob("epoch_*.safetensors"):
             if int(old.stem.split("_")[1]) <= epoch - args.average:
                 old.unlink()
-        state["epoch"] = epoch
-        state["minutes"] = round((time.time() - started) / 60, 2)
-        state["history"].append(record)
-        save_state(args.out / "last", model, optimizer, state)
-        log.info("epoch %s", json.dumps(record))
-        if args.time_budget and state["minutes"] >= args.time_budget:
-            log.info("time budget of %.0f minutes reached", args.time_budget)
-            break
-        if args.stop_after and epoch - first_epoch + 1 >= args.stop_after:
-            log.info("stopping after %d epochs; continue with --resume", args.stop_after)
+        stop = end_epoch(args, model, optimizer, state, record, started, first_epoch)
+        if stop == "pause":
             return
+        if stop == "budget":
+            break
 
     finish(args, model, state, src_tok, tgt_tok, dev_sources, dev_refs, tgt_lang, snapshots)
 
@@ -267,11 +191,7 @@ def finish(args, model, state, src_tok, tgt_tok, dev_sources, dev_refs, tgt_lang
         "direction": args.direction,
         "source_language": src_lang,
         "target_language": tgt_lang,
-        "recipe": {
-            k: str(v) if isinstance(v, Path) else v
-            for k, v in vars(args).items()
-            if k not in ("out", "export", "resume", "train", "dev")
-        },
+        "recipe": recipe(args),
     }
     save_checkpoint(args.export, model, src_tok, tgt_tok, meta)
     exported = load_checkpoint(args.export)  # measure what ships: the fp16 weights
@@ -283,16 +203,8 @@ def finish(args, model, state, src_tok, tgt_tok, dev_sources, dev_refs, tgt_lang
         if not args.eval_limit
         else f"first {args.eval_limit} pairs of zh_en_dev.tsv",
         "bleu_tokenize": "zh" if tgt_lang == "zh" else "13a",
-        "decoding": "greedy",
-        "weights": "float16",
         "selected": chosen,
-        "parameters": parameter_count(model),
-        "epochs": state["epoch"],
-        "training_minutes": state["minutes"],
-        "machine": f"CPU, {args.threads} thread(s)",
-        "history": state["history"],
-        "config": asdict(model.config),
-        "data": CREDIT,
+        **training_facts(model, state, args),
     }
     (args.export / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info("exported %s: %s", args.export, scores)

@@ -1,0 +1,216 @@
+"""Train the GPT: the Transformer's decoder alone, on translation written as prompts.
+
+    python -m model.train_gpt --out runs/gpt --export model/checkpoints/gpt
+
+Each epoch builds its sequences afresh (model/prompts.py): every training pair as a prompt,
+zero-shot or after one to three demonstrations drawn at random, plus a share of sequences that
+repeat a random span, so that induction heads form. The loss is next-token cross-entropy over
+the whole sequence. After each epoch the log gets the loss, the dev BLEU zero-shot and three-shot
+(on --eval-limit pairs), and the best induction and previous-token scores of any head; the state
+is saved so `--resume` continues a stopped run. The export is fp16 with its metrics on the whole
+dev set.
+"""
+
+import argparse
+import json
+import logging
+import random
+import time
+
+import sacrebleu
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from model.checkpoint import load_checkpoint, save_checkpoint
+from model.config import TransformerConfig
+from model.data import Example, make_batches, read_pairs
+from model.decoding import DecodingOptions, decode
+from model.prompts import Pair, encode_prompt, repeated_span_sequence, training_sequence
+from model.scores import head_score_table
+from model.tokenizer import NEWLINE, Tokenizer, train_mixed_tokenizer
+from model.training import (
+    add_run_arguments,
+    end_epoch,
+    learning_rate,
+    load_state,
+    new_optimizer,
+    optimize,
+    recipe,
+    start_run,
+    training_facts,
+)
+from model.transformer import GPT, parameter_count
+
+log = logging.getLogger("attnscope.train_gpt")
+EVAL_SHOTS = 3
+EVAL_SEED = 12345  # the three-shot demonstrations are the same at every evaluation
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    add_run_arguments(p, epochs=10)
+    p.add_argument("--max-tokens", type=int, default=4096, help="tokens per batch (with padding)")
+    p.add_argument("--d-model", type=int, default=256)
+    p.add_argument("--n-heads", type=int, default=4)
+    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--d-ff", type=int, default=1024)
+    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--vocab", type=int, default=8000, help="one vocabulary, Chinese and English")
+    p.add_argument("--few-shot-share", type=float, default=0.5)
+    p.add_argument("--span-share", type=float, default=0.1, help="repeated-span sequences")
+    p.add_argument("--eval-limit", type=int, default=200, help="dev pairs scored after epochs")
+    return p.parse_args(argv)
+
+
+def epoch_sequences(
+    tok: Tokenizer, pairs: list[Pair], rng: random.Random, args: argparse.Namespace
+) -> list[Example]:
+    sequences = [training_sequence(tok, pair, pairs, rng, args.few_shot_share) for pair in pairs]
+    spans = int(args.span_share * len(pairs))
+    sequences += [repeated_span_sequence(tok, rng, rng.randint(5, 40)) for _ in range(spans)]
+    return [Example([], ids) for ids in sequences if len(ids) <= args.max_len]
+
+
+def translate(model: GPT, tok: Tokenizer, demonstrations: list[Pair], query: str) -> str:
+    """Greedy answer to a prompt, up to </s> or the end of the line."""
+    prompt = encode_prompt(tok, demonstrations, query)
+    room = model.config.max_len - len(prompt.ids) - 1
+    if room < 2:
+        return ""
+    options = DecodingOptions(max_new_tokens=min(room, 2 * len(prompt.ids) + 10), top_n=1)
+    ids = decode(model, [], [tok.bos_id, *prompt.ids], options).output_ids
+    newline = tok.hf.token_to_id(NEWLINE)
+    return tok.decode(ids[: ids.index(newline)] if newline in ids else ids)
+
+
+def evaluate_gpt(model: GPT, tok: Tokenizer, dev: list[Pair], pool: list[Pair]) -> dict[str, float]:
+    """BLEU and chrF zero-shot and three-shot (fixed demonstrations from the training pairs)."""
+    model.eval()
+    demonstrations = random.Random(EVAL_SEED).sample(pool, EVAL_SHOTS)
+    refs = [en for _, en in dev]
+    scores: dict[str, float] = {}
+    for label, shown in (("zero_shot", []), ("three_shot", demonstrations)):
+        hyps = [translate(model, tok, shown, zh) for zh, _ in dev]
+        scores[f"{label}_bleu"] = round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
+        scores[f"{label}_chrf"] = round(sacrebleu.corpus_chrf(hyps, [refs]).score, 2)
+    return scores
+
+
+def best_heads(model: GPT, vocab_size: int) -> dict[str, float]:
+    model.eval()
+    table = head_score_table(model, vocab_size)
+    return {
+        kind: round(max(max(site[kind]) for site in table.values()), 3)
+        for kind in ("induction", "previous_token")
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    start_run(args)
+    pairs = read_pairs(args.train, "zh-en")
+    dev_pairs = read_pairs(args.dev, "zh-en")
+    tok_path = args.out / "tokenizer.json"
+    if args.resume:
+        tok = Tokenizer.load(tok_path)
+    else:
+        tok = train_mixed_tokenizer([zh for zh, _ in pairs] + [en for _, en in pairs], args.vocab)
+        tok.save(tok_path)
+    config = TransformerConfig(
+        architecture="decoder-only",
+        src_vocab_size=0,
+        tgt_vocab_size=tok.vocab_size,
+        d_model=args.d_model,
+        n_heads=args.n_heads,
+        n_encoder_layers=0,
+        n_decoder_layers=args.layers,
+        d_ff=args.d_ff,
+        dropout=args.dropout,
+    )
+    args.max_len = config.max_len
+    torch.manual_seed(args.seed)
+    model = GPT(config)
+    optimizer = new_optimizer(model, args)
+    probe = epoch_sequences(tok, pairs, random.Random(args.seed), args)
+    steps_per_epoch = len(make_batches(probe, args.max_tokens, args.seed, config.pad_id))
+    total_steps = steps_per_epoch * args.epochs
+    state = {"epoch": 0, "step": 0, "minutes": 0.0, "history": []}
+    if args.resume:
+        state = load_state(args.out / "last", model, optimizer)
+        log.info("resumed after epoch %d", state["epoch"])
+    log.info(
+        "%d pairs, %d parameters, about %d steps per epoch; %s",
+        len(pairs),
+        parameter_count(model),
+        steps_per_epoch,
+        json.dumps(vars(args), default=str),
+    )
+    started = time.time() - state["minutes"] * 60
+    first_epoch = state["epoch"] + 1
+    while state["epoch"] < args.epochs:
+        epoch = state["epoch"] + 1
+        rng = random.Random(args.seed * 1000 + epoch)
+        torch.manual_seed(args.seed * 1000 + epoch)
+        model.train()
+        examples = epoch_sequences(tok, pairs, rng, args)
+        batches = make_batches(examples, args.max_tokens, args.seed * 1000 + epoch, config.pad_id)
+        loss_sum = tokens_seen = 0.0
+        epoch_start = time.time()
+        bar = tqdm(batches, desc=f"epoch {epoch}/{args.epochs}", unit="batch", leave=False)
+        for _, ids in bar:
+            lr = learning_rate(state["step"], total_steps, args)
+            logits = model(ids[:, :-1])
+            loss = F.cross_entropy(
+                logits.flatten(0, 1), ids[:, 1:].flatten(), ignore_index=config.pad_id
+            )
+            optimize(model, optimizer, loss, lr)
+            n_tokens = int((ids[:, 1:] != config.pad_id).sum())
+            loss_sum += loss.item() * n_tokens
+            tokens_seen += n_tokens
+            state["step"] += 1
+            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}")
+        record = {
+            "epoch": epoch,
+            "loss": round(loss_sum / tokens_seen, 4),
+            "lr": lr,
+            "epoch_s": round(time.time() - epoch_start, 1),
+            **evaluate_gpt(model, tok, dev_pairs[: args.eval_limit], pairs),
+            **best_heads(model, tok.vocab_size),
+        }
+        stop = end_epoch(args, model, optimizer, state, record, started, first_epoch)
+        if stop == "pause":
+            return
+        if stop == "budget":
+            break
+    if args.export:
+        export(args, model, tok, state, dev_pairs, pairs)
+
+
+def export(args, model: GPT, tok: Tokenizer, state: dict, dev: list[Pair], pool: list[Pair]):
+    meta = {
+        "direction": "prompt",
+        "source_language": None,
+        "target_language": "en",
+        "prompt_format": "中文 => English, one pair per line",
+        "recipe": recipe(args),
+    }
+    save_checkpoint(args.export, model, None, tok, meta)
+    exported = load_checkpoint(args.export)  # measure what ships: the fp16 weights
+    scores = evaluate_gpt(exported.model, tok, dev, pool)
+    metrics = {
+        **{f"dev_{name}": value for name, value in scores.items()},
+        **{
+            f"best_{kind}_score": v
+            for kind, v in best_heads(exported.model, tok.vocab_size).items()
+        },
+        "head_scores": head_score_table(exported.model, tok.vocab_size),
+        "dev_set": "zh_en_dev.tsv (1,000 Tatoeba pairs)",
+        **training_facts(model, state, args),
+    }
+    (args.export / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    log.info("exported %s: %s", args.export, scores)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""The GPT recipe end to end on a tiny corpus written inside the test (no ../shared)."""
+
+import json
+import random
+from pathlib import Path
+
+from model import train_gpt
+from model.checkpoint import load_checkpoint
+from model.prompts import encode_prompt, prompt_text, repeated_span_sequence
+from model.tokenizer import ARROW, NEWLINE, train_mixed_tokenizer
+from tests.model.test_train import write_corpus
+
+PAIRS = [("我有一只猫。", "I have a cat."), ("他是学生。", "He is a student.")]
+
+
+def test_mixed_tokenizer_and_prompt_ids_agree() -> None:
+    tok = train_mixed_tokenizer([z for z, _ in PAIRS] + [e for _, e in PAIRS] * 3, 80)
+    text = prompt_text(PAIRS[:1], PAIRS[1][0])
+    assert text == "我有一只猫。 => I have a cat.\n他是学生。 =>"
+    prompt = encode_prompt(tok, PAIRS[:1], PAIRS[1][0])
+    assert prompt.ids == tok.encode(text)  # built pair by pair = encoded as text
+    tokens = tok.tokens(prompt.ids)
+    assert tokens[: prompt.demonstration_length][-1] == NEWLINE  # demonstrations end at \n
+    assert tokens[-1] == ARROW and tokens.count(ARROW) == 2
+    assert tokens[:6] == list("我有一只猫。")  # Chinese one character per token
+
+
+def test_repeated_span_sequences_repeat() -> None:
+    tok = train_mixed_tokenizer([z for z, _ in PAIRS] + [e for _, e in PAIRS] * 3, 80)
+    ids = repeated_span_sequence(tok, random.Random(0), 7)
+    assert ids[0] == tok.bos_id and ids[-1] == tok.eos_id
+    assert ids[1:8] == ids[8:15] and min(ids[1:-1]) >= 6
+
+
+def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path) -> None:
+    train_file, dev_file = write_corpus(tmp_path)
+    out, export = tmp_path / "run", tmp_path / "gpt"
+    common = [
+        "--train",
+        str(train_file),
+        "--dev",
+        str(dev_file),
+        "--out",
+        str(out),
+        "--d-model",
+        "32",
+        "--n-heads",
+        "2",
+        "--layers",
+        "2",
+        "--d-ff",
+        "64",
+        "--dropout",
+        "0.0",
+        "--lr",
+        "3e-3",
+        "--warmup",
+        "10",
+        "--max-tokens",
+        "512",
+        "--vocab",
+        "60",
+        "--eval-limit",
+        "5",
+        "--threads",
+        "1",
+        "--epochs",
+        "2",
+    ]
+    train_gpt.main([*common, "--stop-after", "1"])
+    train_gpt.main([*common, "--resume", "--export", str(export)])  # continues to epoch 2
+    checkpoint = load_checkpoint(export)
+    assert checkpoint.config.architecture == "decoder-only"
+    assert checkpoint.src_tokenizer is None
+    metrics = json.loads((export / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and len(metrics["history"]) == 2
+    for key in ("dev_zero_shot_bleu", "dev_three_shot_bleu", "best_induction_score"):
+        assert key in metrics
+    sites = metrics["head_scores"]
+    assert list(sites) == ["decoder.0.self", "decoder.1.self"]
+    assert all(len(site["induction"]) == 2 for site in sites.values())  # one per head
