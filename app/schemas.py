@@ -6,15 +6,25 @@ makes the request models with those numbers when the app is built.
 Weights are nested lists [head][query][key] whose sizes are checked against the token lists.
 """
 
-from typing import Literal, TypeVar
+import json
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from app.settings import Settings
 from model.decoding import MIN_TEMPERATURE
 
 DEFAULTS = Settings.model_fields
 MAX_TEXT_CHARS = DEFAULTS["max_text_chars"].default
+MAX_PROMPT_CHARS = DEFAULTS["max_prompt_chars"].default
 MAX_NEW_TOKENS = DEFAULTS["max_new_tokens"].default
 MAX_BEAM_SIZE = DEFAULTS["max_beam_size"].default
 
@@ -26,8 +36,11 @@ WHITESPACE = "".join(f"\\u{code:04x}" for code in range(0x3000 + 1) if chr(code)
 NOT_BLANK = f"[^{WHITESPACE}]"
 
 
+NUMBERS = ("max_new_tokens", "beam_size", "temperature", "top_k", "top_p", "seed", "top_n")
+
+
 class DecodingFields(BaseModel):
-    """Decoding settings shared by translate (and, later, generate)."""
+    """Decoding settings shared by translate and generate."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -41,31 +54,67 @@ class DecodingFields(BaseModel):
     seed: int = Field(0, ge=0, le=2**31 - 1, description="sampling only")
     top_n: int = Field(5, ge=1, le=20, description="candidates recorded per step")
 
+    @field_validator(*NUMBERS, mode="before")
+    @classmethod
+    def numbers_only(cls, value: object, info: ValidationInfo) -> object:
+        """`"seed": false` or `"beam_size": "4"` is an error, not a quiet 0 or 4 (JSON's 4.0 is
+        still the integer 4, as JSON Schema says)."""
+        if isinstance(value, bool | str):
+            raise ValueError(f"{info.field_name} must be a number, not {json.dumps(value)}")
+        return value
 
-class TranslateRequest(DecodingFields):
-    text: str = Field(
-        max_length=MAX_TEXT_CHARS,
-        description="the sentence to translate (not only whitespace)",
-        examples=["我有一只猫。"],
-        json_schema_extra={"pattern": NOT_BLANK},  # checked by not_blank(), in words
+
+def text_field(limit: int, description: str, example: str) -> Any:
+    """A text field: at most `limit` characters, and not only whitespace (the schema says so
+    with a pattern; `not_blank` says so in words)."""
+    return Field(
+        max_length=limit,
+        description=f"{description} (not only whitespace)",
+        examples=[example],
+        json_schema_extra={"pattern": NOT_BLANK},
     )
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"text": "我有一只猫。"},
-                {"text": "I have a cat.", "model": "en-zh", "strategy": "beam", "beam_size": 4},
-            ]
-        },
+
+def not_blank(value: str, message: str) -> str:
+    if not value.strip():
+        raise ValueError(message)
+    return value
+
+
+def examples(*bodies: dict) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(bodies)})
+
+
+class TranslateRequest(DecodingFields):
+    text: str = text_field(MAX_TEXT_CHARS, "the sentence to translate", "我有一只猫。")
+
+    model_config = examples(
+        {"text": "我有一只猫。"},
+        {"text": "I have a cat.", "model": "en-zh", "strategy": "beam", "beam_size": 4},
     )
 
     @field_validator("text")
     @classmethod
-    def not_blank(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("text is empty; type a sentence to translate")
-        return text
+    def text_not_blank(cls, text: str) -> str:
+        return not_blank(text, "text is empty; type a sentence to translate")
+
+
+class GenerateRequest(DecodingFields):
+    prompt: str = text_field(
+        MAX_PROMPT_CHARS,
+        "text for the GPT to continue: lines of `中文 => English`, then `中文 =>`",
+        "我有一只猫。 =>",
+    )
+
+    model_config = examples(
+        {"prompt": "我有一只猫。 =>"},
+        {"prompt": "他是学生。 => He is a student.\n我有一只猫。 =>", "seed": 1},
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def prompt_not_blank(cls, prompt: str) -> str:
+        return not_blank(prompt, "prompt is empty; type something for the model to continue")
 
 
 class Candidate(BaseModel):
@@ -110,6 +159,24 @@ class TranslateResponse(BaseModel):
     timing_ms: dict[str, float]
 
 
+Role = Literal["start", "demonstration", "query", "answer"]
+
+
+class GenerateResponse(TranslateResponse):
+    """A GPT's answer in the translate shape (`source_tokens` empty, `decoder.{i}.self` sites
+    only), plus the role of every position the decoder read."""
+
+    prompt_tokens: list[str]
+    roles: list[Role] = Field(
+        description="one per decoder position: <s>, the demonstration lines, the query line, "
+        "then the answer so far"
+    )
+    demonstration_share: dict[str, list[float]] = Field(
+        description="per site, per head: the mean share of attention that the positions "
+        "producing the answer give to the demonstrations"
+    )
+
+
 class ModelInfo(BaseModel):
     name: str
     architecture: Literal["encoder-decoder", "decoder-only"]
@@ -121,6 +188,7 @@ class ModelInfo(BaseModel):
     parameters: int
     metrics: dict[str, float | str]
     max_text_chars: int = MAX_TEXT_CHARS
+    max_prompt_chars: int = MAX_PROMPT_CHARS
     max_new_tokens: int = MAX_NEW_TOKENS
     max_beam_size: int = MAX_BEAM_SIZE
 
@@ -152,15 +220,17 @@ def limited(model: type[Request], settings: Settings) -> type[Request]:
             int,
             Field(min(base.default, cap), ge=1, le=cap, description=base.description),
         )
-    text = model.model_fields.get("text")
-    if text is not None:
-        overrides["text"] = (
-            str,
-            Field(
-                max_length=settings.max_text_chars,
-                description=text.description,
-                examples=text.examples,
-                json_schema_extra=text.json_schema_extra,
-            ),
-        )
+    texts = {"text": settings.max_text_chars, "prompt": settings.max_prompt_chars}
+    for name, cap in texts.items():
+        base = model.model_fields.get(name)
+        if base is not None:
+            overrides[name] = (
+                str,
+                Field(
+                    max_length=cap,
+                    description=base.description,
+                    examples=base.examples,
+                    json_schema_extra=base.json_schema_extra,
+                ),
+            )
     return create_model(model.__name__, __base__=model, __doc__=model.__doc__, **overrides)

@@ -15,8 +15,12 @@ from app.admission import Admission, ServerBusy
 from app.schemas import (
     AttentionMap,
     Candidate,
+    DecodingFields,
+    GenerateRequest,
+    GenerateResponse,
     ModelInfo,
     PositionalEncoding,
+    Role,
     Step,
     TranslateRequest,
     TranslateResponse,
@@ -25,6 +29,8 @@ from app.settings import Settings
 from model.checkpoint import Checkpoint, load_checkpoint
 from model.decoding import DeadlineExceeded, Decoded, DecodingOptions, decode
 from model.layers import positional_encoding
+from model.scores import share_on_keys
+from model.tokenizer import NEWLINE
 from model.transformer import parameter_count
 
 log = logging.getLogger("attnscope.service")
@@ -55,16 +61,20 @@ class ModelService:
         """Translate the seed sentence once: the page's first paint, and torch's first run."""
         try:
             self.cached_seed = self.translate(TranslateRequest(text=SEED_TEXT))
-        except ServerBusy as err:  # a very short deadline: the page will translate it later
+        except (ServerBusy, UnknownModelError) as err:  # a tiny deadline, or only a GPT loaded
             log.warning("warm-up skipped: %s", err)
 
     @property
     def ready(self) -> bool:
         return bool(self.checkpoints)
 
-    def get(self, name: str | None) -> Checkpoint:
+    def get(self, name: str | None, architecture: str | None = None) -> Checkpoint:
+        """The named model, or without a name the first loaded of `architecture`."""
         if name is None:
-            return next(iter(self.checkpoints.values()))
+            for checkpoint in self.checkpoints.values():
+                if architecture in (None, checkpoint.config.architecture):
+                    return checkpoint
+            raise UnknownModelError(f"no {architecture} model is loaded")
         if name not in self.checkpoints:
             available = ", ".join(self.checkpoints)
             raise UnknownModelError(f"there is no model '{name}'; available: {available}")
@@ -81,19 +91,67 @@ class ModelService:
     async def translate_json(self, request: TranslateRequest) -> bytes:
         """Translate under admission control, and serialize on the inference thread too, so the
         event loop only moves bytes. Raises ServerBusy (503) and UnknownModelError (404)."""
-        self.get(request.model)  # an unknown model is a 404 before it takes a place in line
+        self.get(request.model, "encoder-decoder")  # a 404 before it takes a place in line
         deadline = time.monotonic() + self.settings.request_timeout_s
         return await self.admission.run(
             lambda: self.translate(request, deadline).model_dump_json().encode()
+        )
+
+    async def generate_json(self, request: GenerateRequest) -> bytes:
+        """As translate_json, for a GPT continuing a prompt."""
+        self.get(request.model, "decoder-only")
+        deadline = time.monotonic() + self.settings.request_timeout_s
+        return await self.admission.run(
+            lambda: self.generate(request, deadline).model_dump_json().encode()
         )
 
     def translate(
         self, request: TranslateRequest, deadline: float | None = None
     ) -> TranslateResponse:
         """Decode and trace on the calling thread; `deadline` is a time.monotonic() value."""
-        checkpoint = self.get(request.model)
+        checkpoint = self.get(request.model, "encoder-decoder")
         if checkpoint.src_tokenizer is None:
-            raise UnknownModelError(f"'{checkpoint.name}' is not a translation model")
+            raise UnknownModelError(f"'{checkpoint.name}' is a GPT; use /api/generate")
+        src_ids = checkpoint.src_tokenizer.encode(request.text.strip())[: checkpoint.config.max_len]
+        return self.run(checkpoint, request, src_ids, [checkpoint.config.bos_id], deadline)
+
+    def generate(self, request: GenerateRequest, deadline: float | None = None) -> GenerateResponse:
+        checkpoint = self.get(request.model, "decoder-only")
+        if checkpoint.config.architecture != "decoder-only":
+            raise UnknownModelError(f"'{checkpoint.name}' translates; use /api/translate")
+        tok, c = checkpoint.tgt_tokenizer, checkpoint.config
+        prompt_ids = tok.encode(request.prompt.strip())[: c.max_len - 1]
+        response = self.run(checkpoint, request, [], [c.bos_id, *prompt_ids], deadline)
+        positions = len(response.attention[0].query_tokens)
+        roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)
+        demonstrations = [i for i, role in enumerate(roles) if role == "demonstration"]
+        answering = list(range(len(prompt_ids), positions))  # rows that produced the answer
+        shares = {
+            site.name: (
+                share_on_keys(torch.tensor(site.weights), answering, demonstrations)
+                .double()
+                .round(decimals=DECIMALS)
+                .tolist()
+                if demonstrations
+                else [0.0] * len(site.weights)
+            )
+            for site in response.attention
+        }
+        return GenerateResponse(
+            **dict(response),
+            prompt_tokens=tok.tokens(prompt_ids),
+            roles=roles,
+            demonstration_share=shares,
+        )
+
+    def run(
+        self,
+        checkpoint: Checkpoint,
+        request: DecodingFields,
+        src_ids: list[int],
+        prefix_ids: list[int],
+        deadline: float | None,
+    ) -> TranslateResponse:
         limit_s = self.settings.request_timeout_s
         if deadline is not None and time.monotonic() > deadline:
             raise ServerBusy(
@@ -101,14 +159,13 @@ class ModelService:
                 "limit; try again in a moment"
             )
         started = time.perf_counter()
-        src_ids = checkpoint.src_tokenizer.encode(request.text.strip())[: checkpoint.config.max_len]
         # The request's decoding fields carry the same names as DecodingOptions.
         options = DecodingOptions(**request.model_dump(include=DECODING_FIELDS), deadline=deadline)
         try:
-            decoded = decode(checkpoint.model, src_ids, [checkpoint.config.bos_id], options)
+            decoded = decode(checkpoint.model, src_ids, prefix_ids, options)
         except DeadlineExceeded as err:
             raise ServerBusy(
-                f"the translation took longer than the {limit_s:g} s limit; "
+                f"the answer took longer than the {limit_s:g} s limit; "
                 "try again, or ask for fewer tokens or a smaller beam"
             ) from err
         decoded_ms = (time.perf_counter() - started) * 1000
@@ -118,6 +175,16 @@ class ModelService:
             "total": round((time.perf_counter() - started) * 1000, 2),
         }
         return response
+
+
+def prompt_roles(prompt_ids: list[int], newline_id: int | None, positions: int) -> list[Role]:
+    """The role of each decoder position: <s>, then the prompt's demonstration lines (up to its
+    last line break), its query line, then the answer."""
+    last_break = max((i for i, t in enumerate(prompt_ids) if t == newline_id), default=-1)
+    roles: list[Role] = ["start"]
+    roles += ["demonstration" if i <= last_break else "query" for i in range(len(prompt_ids))]
+    roles += ["answer"] * (positions - len(roles))
+    return roles[:positions]
 
 
 def describe(checkpoint: Checkpoint, settings: Settings) -> ModelInfo:
@@ -134,6 +201,7 @@ def describe(checkpoint: Checkpoint, settings: Settings) -> ModelInfo:
         parameters=parameter_count(checkpoint.model),
         metrics=metrics,
         max_text_chars=settings.max_text_chars,
+        max_prompt_chars=settings.max_prompt_chars,
         max_new_tokens=settings.max_new_tokens,
         max_beam_size=settings.max_beam_size,
     )

@@ -19,10 +19,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     model_dir: Path = CHECKPOINTS_DIR  # holds one sub-directory per model
-    models: list[str] = ["zh-en", "en-zh"]  # loaded at start-up; the first is the default
+    models: list[str] = ["zh-en", "en-zh"]  # loaded at start-up; the first of a kind: its default
 
     # What one request may ask for.
     max_text_chars: int = Field(200, ge=1, le=1000)
+    max_prompt_chars: int = Field(600, ge=1, le=2000)  # a GPT prompt: up to three pairs and a query
     max_body_bytes: int = Field(16 * 1024, ge=1024)  # a larger body gets a 413 unread
     max_new_tokens: int = Field(128, ge=1, le=256)
     max_beam_size: int = Field(8, ge=1, le=8)

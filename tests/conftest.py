@@ -7,7 +7,7 @@ import torch
 
 from model.checkpoint import save_checkpoint
 from model.config import TransformerConfig
-from model.tokenizer import train_char_tokenizer, train_subword_tokenizer
+from model.tokenizer import train_char_tokenizer, train_mixed_tokenizer, train_subword_tokenizer
 from model.transformer import GPT, Transformer
 
 
@@ -53,6 +53,20 @@ def save_tiny_checkpoint(
     source, target = direction.split("-")
     meta = {"direction": direction, "source_language": source, "target_language": target}
     save_checkpoint(directory, model, src_tok, tgt_tok, meta, {"dev_bleu": 1.0}, dtype)
+    return model
+
+
+def save_tiny_gpt_checkpoint(directory: Path) -> GPT:
+    """A random-weight GPT with a real mixed Chinese+English tokenizer."""
+    texts = ["我有一只猫。", "他是学生。", "I have a cat.", "He is a student."] * 3
+    tok = train_mixed_tokenizer(texts, vocab_size=80)
+    torch.manual_seed(0)
+    config = tiny_config(
+        architecture="decoder-only", src_vocab_size=0, tgt_vocab_size=tok.vocab_size
+    )
+    model = GPT(config).eval()
+    meta = {"direction": "prompt", "source_language": None, "target_language": "en"}
+    save_checkpoint(directory, model, None, tok, meta, {"dev_zero_shot_bleu": 1.0})
     return model
 
 

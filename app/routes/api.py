@@ -7,6 +7,8 @@ so /openapi.json and the 422s agree with the settings.
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from app.schemas import (
+    GenerateRequest,
+    GenerateResponse,
     ModelInfo,
     PositionalEncoding,
     Problem,
@@ -33,6 +35,7 @@ def service_of(request: Request) -> ModelService:
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
     TranslateBody = limited(TranslateRequest, settings)  # noqa: N806 (a class)
+    GenerateBody = limited(GenerateRequest, settings)  # noqa: N806 (a class)
 
     @router.get("/models")
     def list_models(request: Request) -> list[ModelInfo]:
@@ -44,6 +47,16 @@ def build_router(settings: Settings) -> APIRouter:
         """Translate a sentence; return its tokens, every decoding step and every attention map."""
         try:
             content = await service_of(request).translate_json(body)
+        except UnknownModelError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+        return Response(content, media_type="application/json")
+
+    @router.post("/generate", response_model=GenerateResponse, responses=INFERENCE_ERRORS)
+    async def generate(body: GenerateBody, request: Request) -> Response:
+        """Continue a prompt with the GPT; the same shape as translate, with self-attention only,
+        the role of every position, and each head's share of attention on the demonstrations."""
+        try:
+            content = await service_of(request).generate_json(body)
         except UnknownModelError as err:
             raise HTTPException(status_code=404, detail=str(err)) from err
         return Response(content, media_type="application/json")

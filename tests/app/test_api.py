@@ -159,6 +159,9 @@ def test_unknown_characters_show_as_unk(client: TestClient) -> None:
         ({"text": "猫", "top_k": -1}, 422, "top_k"),
         ({"text": "猫", "top_n": 0}, 422, "top_n"),
         ({"text": "猫", "seed": -1}, 422, "seed"),
+        # Found by schemathesis: JSON's false and "4" were quietly taken as 0 and 4.
+        ({"text": "猫", "seed": False}, 422, "seed must be a number, not false"),
+        ({"text": "猫", "beam_size": "4"}, 422, 'beam_size must be a number, not "4"'),
         ({"text": "猫", "model": "fr-de"}, 404, "there is no model 'fr-de'"),
     ],
 )

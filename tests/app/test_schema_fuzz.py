@@ -15,7 +15,7 @@ from schemathesis import GenerationMode
 
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import save_tiny_checkpoint
+from tests.conftest import save_tiny_checkpoint, save_tiny_gpt_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesi
     models = tmp_path_factory.mktemp("models")
     for direction in ("zh-en", "en-zh"):
         save_tiny_checkpoint(models / direction, direction)
-    app = create_app(Settings(model_dir=models, max_new_tokens=16))
+    save_tiny_gpt_checkpoint(models / "gpt")
+    settings = Settings(model_dir=models, models=["zh-en", "en-zh", "gpt"], max_new_tokens=16)
+    app = create_app(settings)
     with TestClient(app):  # runs the lifespan once: the models stay loaded for every case
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
 
@@ -36,6 +38,7 @@ def test_every_route_keeps_its_contract(
     assert {op.label for op in operations} >= {
         "GET /api/models",
         "POST /api/translate",
+        "POST /api/generate",
         "GET /api/positional-encoding",
         "GET /healthz",
         "GET /readyz",

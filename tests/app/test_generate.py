@@ -1,0 +1,103 @@
+"""POST /api/generate: the GPT's contract, its masks, its roles and limits."""
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import save_tiny_checkpoint, save_tiny_gpt_checkpoint
+
+FEW_SHOT = "他是学生。 => He is a student.\n我有一只猫。 =>"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    models = tmp_path_factory.mktemp("models")
+    save_tiny_checkpoint(models / "zh-en", "zh-en")
+    save_tiny_gpt_checkpoint(models / "gpt")
+    app = create_app(Settings(model_dir=models, models=["zh-en", "gpt"], max_prompt_chars=100))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def generate(client: TestClient, **body) -> dict:
+    response = client.post("/api/generate", json={"prompt": FEW_SHOT, **body})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])
+def test_generate_contract(client: TestClient, strategy: str) -> None:
+    result = generate(client, strategy=strategy, max_new_tokens=6, seed=3)
+    assert result["model"] == "gpt" and result["source_tokens"] == []
+    sites = [site["name"] for site in result["attention"]]
+    assert sites == ["decoder.0.self", "decoder.1.self"]  # no encoder, no cross-attention
+    fed = ["<s>", *result["prompt_tokens"], *result["target_tokens"][:-1]]
+    for site in result["attention"]:
+        assert site["query_tokens"] == site["key_tokens"] == fed
+        for head in site["weights"]:
+            for i, row in enumerate(head):
+                assert sum(row) == pytest.approx(1.0, abs=2e-3)
+                assert all(w == 0 for w in row[i + 1 :])  # the causal mask holds
+    assert len(result["steps"]) == len(result["target_tokens"]) <= 6
+
+
+def test_roles_and_demonstration_share(client: TestClient) -> None:
+    result = generate(client, max_new_tokens=4)
+    roles, tokens = result["roles"], ["<s>", *result["prompt_tokens"]]
+    assert roles[0] == "start"
+    first_query = roles.index("query")
+    assert tokens[first_query - 1] == "\n"  # the demonstrations end at the line break
+    assert set(roles[1:first_query]) == {"demonstration"}
+    assert set(roles[first_query : len(tokens)]) == {"query"}
+    assert set(roles[len(tokens) :]) <= {"answer"}
+    for site in result["attention"]:
+        shares = result["demonstration_share"][site["name"]]
+        assert len(shares) == len(site["weights"]) and all(0 <= s <= 1 for s in shares)
+        # Recomputed from the weights: answer-producing rows, demonstration keys.
+        rows = range(len(tokens) - 1, len(roles))
+        keys = [i for i, role in enumerate(roles) if role == "demonstration"]
+        for head, share in zip(site["weights"], shares, strict=True):
+            expected = sum(sum(head[r][k] for k in keys) for r in rows) / len(rows)
+            assert share == pytest.approx(expected, abs=1e-3)
+
+
+def test_zero_shot_has_no_demonstrations(client: TestClient) -> None:
+    result = generate(client, prompt="我有一只猫。 =>", max_new_tokens=3)
+    assert "demonstration" not in result["roles"]
+    assert all(s == 0 for shares in result["demonstration_share"].values() for s in shares)
+
+
+def test_seeded_sampling_repeats(client: TestClient) -> None:
+    body = {"strategy": "sample", "temperature": 1.5, "top_k": 20, "top_p": 0.9, "seed": 7}
+    assert generate(client, **body)["target_tokens"] == generate(client, **body)["target_tokens"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        ({"prompt": "猫" * 101}, 422, "prompt is 101 characters; the limit is 100"),
+        ({"prompt": "  \n "}, 422, "prompt is empty"),
+        ({"prompt": "猫", "text": "猫"}, 422, "'text' is not a field"),
+        ({"prompt": "猫", "model": "zh-en"}, 404, "'zh-en' translates; use /api/translate"),
+        ({"prompt": "猫", "model": "gpt-9"}, 404, "there is no model 'gpt-9'"),
+    ],
+)
+def test_bad_requests_say_why(client: TestClient, body: dict, status: int, detail: str) -> None:
+    response = client.post(
+        "/api/generate",
+        content=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == status
+    assert detail in response.json()["detail"]
+
+
+def test_translate_refuses_the_gpt(client: TestClient) -> None:
+    response = client.post("/api/translate", json={"text": "猫", "model": "gpt"})
+    assert response.status_code == 404
+    assert "'gpt' is a GPT; use /api/generate" in response.json()["detail"]
+    assert client.post("/api/translate", json={"text": "我有一只猫。"}).status_code == 200
