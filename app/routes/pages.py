@@ -22,15 +22,14 @@ router = APIRouter()
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request) -> HTMLResponse:
-    """The page, with the seed sentence already translated so the first paint has data."""
+    """The page, with the seed sentence already translated (at start-up) so the first paint has
+    data; if the warm-up could not translate it, the page asks the API as for any sentence."""
     service = service_of(request)
-    if service.cached_seed is None:
-        service.warm_up()
     seed = service.cached_seed
     initial = {
         "models": [m.model_dump() for m in service.models()],
         "seed_text": SEED_TEXT,
-        "response": seed.model_dump(),
+        "response": seed.model_dump() if seed is not None else None,
     }
     context = {"initial": initial, "limits": service.settings}
     return templates.TemplateResponse(request, "index.html", context)

@@ -300,7 +300,7 @@ async function start() {
     Plotly.newPlot($(id), [], {}, PLOT_CONFIG);
   }
   bindEvents();
-  if (isSeedRequest(state, initial.seed_text)) {
+  if (isSeedRequest(state, initial.seed_text) && initial.response) {
     state.response = initial.response;
     render();
   } else {

@@ -226,3 +226,11 @@ def test_every_refusal_says_why(models: Path, method: str, path: str, status: in
         assert response.status_code == status
         assert detail in response.json()["detail"]
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_page_opens_when_the_warm_up_could_not_translate(models: Path) -> None:
+    with client_with(models, request_timeout_s=0.2) as client:
+        client.app.state.service.cached_seed = None  # as when the warm-up hit its deadline
+        page = client.get("/")
+        assert page.status_code == 200
+        assert '"response": null' in page.text  # the page will ask /api/translate itself
