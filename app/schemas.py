@@ -177,6 +177,21 @@ class GenerateResponse(TranslateResponse):
     )
 
 
+class HeadScores(BaseModel):
+    """What each GPT head does, in one layer × head table per score (model/scores.py)."""
+
+    model: str
+    span_length: int = Field(description="tokens in the random span, shown twice after <s>")
+    samples: int = Field(description="random spans averaged over")
+    induction: dict[str, list[float]] = Field(
+        description="per site, per head: attention from the second copy to the token after "
+        "the first occurrence"
+    )
+    previous_token: dict[str, list[float]] = Field(
+        description="per site, per head: attention to the token just before"
+    )
+
+
 class ModelInfo(BaseModel):
     name: str
     architecture: Literal["encoder-decoder", "decoder-only"]

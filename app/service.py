@@ -18,6 +18,7 @@ from app.schemas import (
     DecodingFields,
     GenerateRequest,
     GenerateResponse,
+    HeadScores,
     ModelInfo,
     PositionalEncoding,
     Role,
@@ -29,7 +30,7 @@ from app.settings import Settings
 from model.checkpoint import Checkpoint, load_checkpoint
 from model.decoding import DeadlineExceeded, Decoded, DecodingOptions, decode
 from model.layers import positional_encoding
-from model.scores import share_on_keys
+from model.scores import head_score_table, share_on_keys
 from model.tokenizer import NEWLINE
 from model.transformer import parameter_count
 
@@ -49,6 +50,7 @@ class ModelService:
         self.checkpoints: dict[str, Checkpoint] = {}
         self.admission = Admission(settings.max_concurrent, settings.max_queue)
         self.cached_seed: TranslateResponse | None = None  # the page's first paint
+        self.head_scores_by_model: dict[str, HeadScores] = {}  # fixed for given weights
 
     def load(self) -> None:
         torch.set_num_threads(self.settings.torch_threads)
@@ -104,6 +106,30 @@ class ModelService:
         return await self.admission.run(
             lambda: self.generate(request, deadline).model_dump_json().encode()
         )
+
+    async def head_scores(self, name: str | None) -> HeadScores:
+        """Each GPT head's induction and previous-token scores, computed once per model."""
+        checkpoint = self.get(name, "decoder-only")
+        if checkpoint.config.architecture != "decoder-only":
+            raise UnknownModelError(f"'{checkpoint.name}' translates; head scores are for a GPT")
+        if checkpoint.name not in self.head_scores_by_model:
+            span, samples = min(20, (checkpoint.config.max_len - 1) // 2), 16
+            vocab = checkpoint.config.tgt_vocab_size
+            table = await self.admission.run(
+                lambda: head_score_table(checkpoint.model, vocab, span, samples)
+            )
+            self.head_scores_by_model[checkpoint.name] = HeadScores(
+                model=checkpoint.name,
+                span_length=span,
+                samples=samples,
+                **{
+                    kind: {
+                        site: [round(v, DECIMALS) for v in row[kind]] for site, row in table.items()
+                    }
+                    for kind in ("induction", "previous_token")
+                },
+            )
+        return self.head_scores_by_model[checkpoint.name]
 
     def translate(
         self, request: TranslateRequest, deadline: float | None = None

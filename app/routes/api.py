@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from app.schemas import (
     GenerateRequest,
     GenerateResponse,
+    HeadScores,
     ModelInfo,
     PositionalEncoding,
     Problem,
@@ -60,6 +61,14 @@ def build_router(settings: Settings) -> APIRouter:
         except UnknownModelError as err:
             raise HTTPException(status_code=404, detail=str(err)) from err
         return Response(content, media_type="application/json")
+
+    @router.get("/head-scores", responses=ERRORS)
+    async def get_head_scores(request: Request, model: str | None = None) -> HeadScores:
+        """What each GPT head does: induction and previous-token scores, layer × head."""
+        try:
+            return await service_of(request).head_scores(model)
+        except UnknownModelError as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
 
     @router.get("/positional-encoding", responses=ERRORS)
     def get_positional_encoding(

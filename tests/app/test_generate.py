@@ -101,3 +101,16 @@ def test_translate_refuses_the_gpt(client: TestClient) -> None:
     assert response.status_code == 404
     assert "'gpt' is a GPT; use /api/generate" in response.json()["detail"]
     assert client.post("/api/translate", json={"text": "我有一只猫。"}).status_code == 200
+
+
+def test_head_scores_table(client: TestClient) -> None:
+    scores = client.get("/api/head-scores").json()
+    assert scores["model"] == "gpt"
+    for kind in ("induction", "previous_token"):
+        assert list(scores[kind]) == ["decoder.0.self", "decoder.1.self"]
+        assert all(
+            len(heads) == 4 and all(0 <= v <= 1 for v in heads) for heads in scores[kind].values()
+        )
+    assert client.get("/api/head-scores").json() == scores  # computed once, then kept
+    refused = client.get("/api/head-scores", params={"model": "zh-en"})
+    assert refused.status_code == 404 and "head scores are for a GPT" in refused.json()["detail"]
