@@ -1,6 +1,7 @@
 """The GPT recipe end to end on a tiny corpus written inside the test (no ../shared)."""
 
 import json
+import logging
 import random
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def test_repeated_span_sequences_repeat() -> None:
     assert ids[1:8] == ids[8:15] and min(ids[1:-1]) >= 6
 
 
-def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path) -> None:
+def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path, caplog) -> None:
     train_file, dev_file = write_corpus(tmp_path)
     out, export = tmp_path / "run", tmp_path / "gpt"
     common = [
@@ -67,7 +68,9 @@ def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path) -> None:
         "--epochs",
         "2",
     ]
-    train_gpt.main([*common, "--stop-after", "1"])
+    with caplog.at_level(logging.INFO, logger="attnscope"):
+        train_gpt.main([*common, "--stop-after", "1", "--span-curriculum", "3"])
+    assert "after 3 span steps" in caplog.text  # the curriculum ran before epoch 1
     train_gpt.main([*common, "--resume", "--export", str(export)])  # continues to epoch 2
     checkpoint = load_checkpoint(export)
     assert checkpoint.config.architecture == "decoder-only"
