@@ -32,11 +32,12 @@ from model.training import (
     new_optimizer,
     optimize,
     recipe,
+    resume_or_start,
     save_state,
     start_run,
     training_facts,
 )
-from model.transformer import Transformer, parameter_count
+from model.transformer import Transformer
 
 log = logging.getLogger("attnscope.train")
 LANGUAGES = {"zh-en": ("zh", "en"), "en-zh": ("en", "zh")}
@@ -106,16 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     steps_per_epoch = len(make_batches(examples, args.max_tokens, args.seed))
     total_steps = steps_per_epoch * args.epochs
     state = {"epoch": 0, "step": 0, "minutes": 0.0, "best": None, "history": []}
-    if args.resume:
-        state = load_state(args.out / "last", model, optimizer)
-        log.info("resumed after epoch %d", state["epoch"])
-    log.info(
-        "%d pairs, %d parameters, %d steps per epoch; %s",
-        len(examples),
-        parameter_count(model),
-        steps_per_epoch,
-        json.dumps(vars(args), default=str),
-    )
+    state = resume_or_start(args, model, optimizer, state, len(examples), steps_per_epoch)
 
     snapshots = args.out / "epochs"
     snapshots.mkdir(exist_ok=True)

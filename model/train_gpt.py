@@ -33,14 +33,14 @@ from model.training import (
     add_run_arguments,
     end_epoch,
     learning_rate,
-    load_state,
     new_optimizer,
     optimize,
     recipe,
+    resume_or_start,
     start_run,
     training_facts,
 )
-from model.transformer import GPT, parameter_count
+from model.transformer import GPT
 
 log = logging.getLogger("attnscope.train_gpt")
 EVAL_SHOTS = 3
@@ -170,16 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     steps_per_epoch = len(make_batches(probe, args.max_tokens, args.seed, config.pad_id))
     total_steps = steps_per_epoch * args.epochs
     state = {"epoch": 0, "step": 0, "minutes": 0.0, "history": []}
-    if args.resume:
-        state = load_state(args.out / "last", model, optimizer)
-        log.info("resumed after epoch %d", state["epoch"])
-    log.info(
-        "%d pairs, %d parameters, about %d steps per epoch; %s",
-        len(pairs),
-        parameter_count(model),
-        steps_per_epoch,
-        json.dumps(vars(args), default=str),
-    )
+    state = resume_or_start(args, model, optimizer, state, len(pairs), steps_per_epoch)
     if args.span_curriculum and not args.resume:
         span_curriculum(model, optimizer, tok, args)
     started = time.time() - state["minutes"] * 60

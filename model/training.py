@@ -123,6 +123,29 @@ def load_state(path: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer) -> 
     return state
 
 
+def resume_or_start(
+    args: argparse.Namespace,
+    model: Seq2Seq,
+    optimizer: torch.optim.Optimizer,
+    state: dict,
+    examples: int,
+    steps_per_epoch: int,
+) -> dict:
+    """With --resume, the saved state (weights, optimizer, history) replaces the fresh `state`;
+    either way the run's plan goes to the log."""
+    if args.resume:
+        state = load_state(args.out / "last", model, optimizer)
+        log.info("resumed after epoch %d", state["epoch"])
+    log.info(
+        "%d training examples, %d parameters, about %d steps per epoch; %s",
+        examples,
+        parameter_count(model),
+        steps_per_epoch,
+        json.dumps(vars(args), default=str),
+    )
+    return state
+
+
 def end_epoch(
     args: argparse.Namespace,
     model: Seq2Seq,
