@@ -139,7 +139,7 @@ class ModelService:
         if checkpoint.src_tokenizer is None:
             raise UnknownModelError(f"'{checkpoint.name}' is a GPT; use /api/generate")
         src_ids = checkpoint.src_tokenizer.encode(request.text.strip())[: checkpoint.config.max_len]
-        return self.run(checkpoint, request, src_ids, [checkpoint.config.bos_id], deadline)
+        return self.run(checkpoint, request, src_ids, [checkpoint.config.bos_id], deadline)[0]
 
     def generate(self, request: GenerateRequest, deadline: float | None = None) -> GenerateResponse:
         checkpoint = self.get(request.model, "decoder-only")
@@ -147,21 +147,18 @@ class ModelService:
             raise UnknownModelError(f"'{checkpoint.name}' translates; use /api/translate")
         tok, c = checkpoint.tgt_tokenizer, checkpoint.config
         prompt_ids = tok.encode(request.prompt.strip())[: c.max_len - 1]
-        response = self.run(checkpoint, request, [], [c.bos_id, *prompt_ids], deadline)
-        positions = len(response.attention[0].query_tokens)
+        response, decoded = self.run(checkpoint, request, [], [c.bos_id, *prompt_ids], deadline)
+        positions = len(decoded.decoder_input_ids)
         roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)
         demonstrations = [i for i, role in enumerate(roles) if role == "demonstration"]
         answering = list(range(len(prompt_ids), positions))  # rows that produced the answer
         shares = {
-            site.name: (
-                share_on_keys(torch.tensor(site.weights), answering, demonstrations)
-                .double()
-                .round(decimals=DECIMALS)
-                .tolist()
+            name: (
+                share_on_keys(probs, answering, demonstrations).double().round(decimals=DECIMALS)
                 if demonstrations
-                else [0.0] * len(site.weights)
-            )
-            for site in response.attention
+                else torch.zeros(probs.size(0))
+            ).tolist()
+            for name, probs in decoded.trace.probs.items()
         }
         return GenerateResponse(
             **dict(response),
@@ -177,7 +174,8 @@ class ModelService:
         src_ids: list[int],
         prefix_ids: list[int],
         deadline: float | None,
-    ) -> TranslateResponse:
+    ) -> tuple[TranslateResponse, Decoded]:
+        """Decode and trace `prefix_ids` (after `src_ids`, for a translation model)."""
         limit_s = self.settings.request_timeout_s
         if deadline is not None and time.monotonic() > deadline:
             raise ServerBusy(
@@ -200,7 +198,7 @@ class ModelService:
             "decode_and_trace": round(decoded_ms, 2),
             "total": round((time.perf_counter() - started) * 1000, 2),
         }
-        return response
+        return response, decoded
 
 
 def prompt_roles(prompt_ids: list[int], newline_id: int | None, positions: int) -> list[Role]:
