@@ -56,13 +56,16 @@ def save_tiny_checkpoint(
     return model
 
 
-def save_tiny_gpt_checkpoint(directory: Path) -> GPT:
+def save_tiny_gpt_checkpoint(directory: Path, max_len: int = 40) -> GPT:
     """A random-weight GPT with a real mixed Chinese+English tokenizer."""
     texts = ["我有一只猫。", "他是学生。", "I have a cat.", "He is a student."] * 3
     tok = train_mixed_tokenizer(texts, vocab_size=80)
     torch.manual_seed(0)
     config = tiny_config(
-        architecture="decoder-only", src_vocab_size=0, tgt_vocab_size=tok.vocab_size
+        architecture="decoder-only",
+        src_vocab_size=0,
+        tgt_vocab_size=tok.vocab_size,
+        max_len=max_len,
     )
     model = GPT(config).eval()
     meta = {"direction": "prompt", "source_language": None, "target_language": "en"}

@@ -1,14 +1,16 @@
 // @ts-check
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
+/** @typedef {import("./types.js").HeadScores} HeadScores */
 
 /**
- * POST /api/translate. Throws an Error whose message is the server's `detail`, in words.
- * @param {Record<string, any>} body @returns {Promise<TranslateResponse>}
+ * POST a JSON body to /api/translate or /api/generate. Throws an Error whose message is the
+ * server's `detail`, in words.
+ * @param {string} path @param {Record<string, any>} body @returns {Promise<TranslateResponse>}
  */
-export async function translate(body) {
+export async function postJson(path, body) {
   let response;
   try {
-    response = await fetch("/api/translate", {
+    response = await fetch(path, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
@@ -23,6 +25,13 @@ export async function translate(body) {
     throw new Error(retry ? `${detail} (try again in ${retry} s)` : detail);
   }
   return data;
+}
+
+/** GET /api/head-scores for a GPT. @param {string} model @returns {Promise<HeadScores>} */
+export async function headScores(model) {
+  const response = await fetch(`/api/head-scores?${new URLSearchParams({ model })}`);
+  if (!response.ok) throw new Error("the head scores could not be loaded");
+  return response.json();
 }
 
 /** GET /api/positional-encoding. @returns {Promise<{d_model: number, values: number[][]}>} */

@@ -155,3 +155,24 @@ export function positionalFigure(values) {
               margin: { l: 60, r: 20, t: 10, b: 50 } },
   };
 }
+
+/**
+ * The part of a GPT's self-attention that does a translation model's cross-attention job: the
+ * rows that produce the answer (from the prompt's last token on) over the columns of <s> and the
+ * prompt. What the rows give to the answer so far is left out, so a row sums to at most 1.
+ * Returned as a "cross" map (nothing in it is masked) to draw beside the real cross-attention.
+ * @param {AttentionMap} map a GPT's decoder.{i}.self @param {number} promptLength tokens after <s>
+ * @returns {AttentionMap}
+ */
+export function answerToPrompt(map, promptLength) {
+  const rows = map.query_tokens.length - promptLength;
+  const keys = promptLength + 1;
+  return {
+    ...map,
+    kind: "cross",
+    query_tokens: map.query_tokens.slice(promptLength),
+    key_tokens: map.key_tokens.slice(0, keys),
+    weights: map.weights.map((matrix) =>
+      matrix.slice(promptLength, promptLength + rows).map((row) => row.slice(0, keys))),
+  };
+}

@@ -1,11 +1,20 @@
 // @ts-check
 // Wiring: one state object, one render() that derives the whole page from it.
-import { positionalEncoding, translate } from "./api.js";
-import { findMap, headFigure, layersOf, modelFigure, positionalFigure } from "./heatmap.js";
-import { DECODING_KEYS, fromQuery, isSeedRequest, modelFor, requestBody, toQuery } from "./state.js";
-import { attentionRowBars, candidateBars, prefixTokens } from "./steps.js";
+import { headScores, positionalEncoding, postJson } from "./api.js";
+import {
+  answerToPrompt, findMap, headFigure, layersOf, modelFigure, positionalFigure,
+} from "./heatmap.js";
+import {
+  DECODING_KEYS, fromQuery, gptModel, isSeedRequest, modelFor, queryOf, request, toQuery,
+  translationModels,
+} from "./state.js";
+import {
+  attentionRowBars, candidateBars, demonstrationShares, prefixTokens, stepRow,
+} from "./steps.js";
 
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
+/** @typedef {import("./types.js").GenerateResponse} GenerateResponse */
+/** @typedef {import("./types.js").HeadScores} HeadScores */
 /** @typedef {import("./types.js").ModelInfo} ModelInfo */
 
 // Plotly is a classic script served from the installed plotly package.
@@ -17,6 +26,13 @@ const EXAMPLES = {
   "zh-en": ["我有一只猫。", "我爱你。", "今天天气很好。", "他昨天去了北京。", "这本书很有意思。"],
   "en-zh": ["I have a cat.", "I love you.", "It's a nice day today.", "Where is the station?"],
 };
+// A GPT prompt: zero-shot (the query alone) or few-shot (demonstrations first).
+const GPT_EXAMPLES = [
+  { label: "zero-shot: 我有一只猫。 =>", prompt: "我有一只猫。 =>" },
+  { label: "few-shot: three examples, then 我有一只猫。 =>",
+    prompt: "我爱你。 => I love you.\n他是学生。 => He is a student.\n" +
+      "这本书很有意思。 => This book is very interesting.\n我有一只猫。 =>" },
+];
 const EXPLAIN = {
   "encoder.self": "Encoder self-attention: every source token looks at every source token, in both " +
     "directions, to build a representation of the sentence. 编码器自注意力：每个源语言词都可以看所有源语言词。",
@@ -24,6 +40,22 @@ const EXPLAIN = {
     "before it (grey cells are the masked future). 掩码自注意力：每个输出位置只能看它之前的输出。",
   "decoder.cross": "Cross-attention: queries come from the decoder, keys and values from the " +
     "encoder, so each output token looks back at the source. 交叉注意力：解码器的每个词回看源句子。",
+  "gpt.self": "Masked self-attention of the GPT: each position looks only at what comes before it, " +
+    "the prompt and the answer so far (grey cells are the masked future). With no encoder, this " +
+    "is the only way the GPT can read the sentence. GPT 的掩码自注意力：没有编码器，只能回看提示和已生成的词。",
+};
+const ARCH_NOTE = {
+  translate: "The Transformer of \"Attention Is All You Need\": an encoder reads the sentence, a " +
+    "decoder writes the translation and looks back at the encoder through cross-attention. " +
+    "Click an attention box to see its heads.",
+  gpt: "GPT is the Transformer's decoder alone: no encoder and no cross-attention. The prompt and " +
+    "the answer are one sequence, read by masked self-attention. GPT 就是只有解码器的 Transformer。",
+};
+const STEPS_NOTE = {
+  translate: "At step t the decoder sees <s> and the tokens it has written so far, and produces " +
+    "one more. Use ← and → to move. 第 t 步：解码器看到已经生成的词，再生成下一个词。",
+  gpt: "At step t the GPT sees <s>, the whole prompt and the answer so far, and produces one more " +
+    "token. Use ← and → to move. 第 t 步：GPT 看到提示和已经生成的词，再生成下一个词。",
 };
 
 /** @param {string} id */
@@ -32,16 +64,28 @@ const $ = (id) => /** @type {any} */ (document.getElementById(id));
 const initial = JSON.parse($("initial-data").textContent);
 /** @type {ModelInfo[]} */
 const models = initial.models;
+const GPT = gptModel(models);  // null when the server has no GPT loaded
 const state = {
   ...fromQuery(window.location.search, initial.seed_text),
-  /** @type {TranslateResponse | null} */ response: null,
+  /** @type {TranslateResponse | GenerateResponse | null} */ response: null,
   error: "",
   busy: false,
+  requests: 0,  // only the answer to the latest request is shown
   /** @type {number | null} */ player: null,
+  /** For the GPT's prompt sentence, the translation model's answer (side by side). */
+  compare: { /** @type {TranslateResponse | null} */ response: null, note: "" },
+  /** @type {HeadScores | null} */ scores: null,
 };
+if (state.mode === "gpt" && !GPT) state.mode = "translate";
+
+/** @returns {GenerateResponse | null} the response, when it is a GPT's */
+function gptResponse() {
+  return state.response && "roles" in state.response ? state.response : null;
+}
 
 function readControls() {
   state.text = $("text").value;
+  state.prompt = $("prompt").value;
   state.model = $("model").value;
   state.strategy = $("strategy").value;
   for (const key of DECODING_KEYS.filter((k) => k !== "strategy")) {
@@ -52,6 +96,10 @@ function readControls() {
 
 function writeControls() {
   $("text").value = state.text;
+  $("prompt").value = state.prompt;
+  for (const radio of document.querySelectorAll("input[name=mode]")) {
+    /** @type {HTMLInputElement} */ (radio).checked = /** @type {HTMLInputElement} */ (radio).value === state.mode;
+  }
   $("model").value = state.model;
   for (const key of DECODING_KEYS) $(key).value = String(state[key]);
 }
@@ -69,19 +117,84 @@ async function submit() {
   const start = performance.now();
   readControls();
   stopPlaying();
+  const id = ++state.requests;
   state.busy = true;
   state.error = "";
   renderStatus();  // only the spinner: redrawing the old plots would delay the request
+  const { path, body } = request(state, models);
   try {
-    state.response = await translate(requestBody(state));
+    const response = await postJson(path, body);
+    if (id !== state.requests) return;  // a newer request (or mode) has replaced this one
+    state.response = response;
     state.step = 0;
   } catch (err) {
+    if (id !== state.requests) return;
     state.error = err instanceof Error ? err.message : String(err);
   } finally {
-    state.busy = false;
-    render();
-    measureUntilPainted("attnscope:translate", start);
+    if (id === state.requests) {
+      state.busy = false;
+      render();
+      measureUntilPainted("attnscope:translate", start);
+    }
   }
+  if (id === state.requests && gptResponse()) loadComparison(id);
+}
+
+/**
+ * Translate the GPT prompt's query sentence with the encoder-decoder, for the side-by-side view.
+ * @param {number} id the request it belongs to
+ */
+async function loadComparison(id) {
+  const sentence = queryOf(state.prompt);
+  const model = modelFor(sentence, "auto");
+  state.compare = { response: null, note: "" };
+  if (!sentence) {
+    state.compare.note = "The prompt's last line has no sentence before =>.";
+  } else if (!translationModels(models).some((m) => m.name === model)) {
+    state.compare.note = `No ${model} translation model is loaded to compare with.`;
+  } else {
+    state.compare.note = `Translating “${sentence}” with ${model}…`;
+    renderComparison();
+    const body = { text: sentence, model };
+    for (const key of DECODING_KEYS) body[key] = state[key];
+    try {
+      const response = await postJson("/api/translate", body);
+      if (id !== state.requests) return;
+      state.compare = { response, note: `The same sentence, “${sentence}”, in both models.` };
+    } catch (err) {
+      if (id !== state.requests) return;
+      state.compare.note = `The translation model could not answer: ${
+        err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+  renderComparison();
+}
+
+async function loadScores() {
+  if (!GPT || state.scores) return;
+  try {
+    state.scores = await headScores(GPT);
+  } catch {
+    $("scores-tables").textContent = "The head scores could not be loaded.";
+    return;
+  }
+  renderScores();
+}
+
+/** Switch between the translation Transformer and the GPT, and answer in the new mode. */
+function setMode(mode) {
+  readControls();
+  state.mode = mode;
+  state.response = null;
+  state.compare = { response: null, note: "" };
+  if (mode === "gpt") {
+    state.view = "decoder.self";
+    if (!state.prompt.trim()) state.prompt = GPT_EXAMPLES[1].prompt;
+    $("prompt").value = state.prompt;
+    loadScores();
+  }
+  render();
+  submit();
 }
 
 /** A step change redraws only what depends on the step: the step panel, not the heatmaps. */
@@ -141,11 +254,38 @@ function renderSteps(response) {
   const step = response.steps[state.step];
   if (!step) return;
   drawBars($("candidates-plot"), candidateBars(step));
-  const layer = Math.min(state.layer, layersOf(response, "decoder.cross").length - 1);
-  const cross = findMap(response, "decoder.cross", layer);
+  const row = stepRow(response, state.step);
+  const layer = Math.min(state.layer, layersOf(response, "decoder.self").length - 1);
   const self = findMap(response, "decoder.self", layer);
-  if (cross) drawBars($("cross-plot"), attentionRowBars(cross, state.head, state.step));
-  if (self) drawBars($("self-plot"), attentionRowBars(self, state.head, state.step));
+  const gpt = gptResponse();
+  if (gpt && self) {
+    drawBars($("self-plot"), attentionRowBars(self, state.head, row, gpt.roles));
+    renderShares(gpt, self, row);
+    return;
+  }
+  const cross = findMap(response, "decoder.cross", layer);
+  if (cross) drawBars($("cross-plot"), attentionRowBars(cross, state.head, row));
+  if (self) drawBars($("self-plot"), attentionRowBars(self, state.head, row));
+}
+
+/**
+ * Each head's share of attention on the demonstrations: at this step, and (from the API) the
+ * mean over the whole answer.
+ * @param {GenerateResponse} response @param {import("./types.js").AttentionMap} map
+ * @param {number} row
+ */
+function renderShares(response, map, row) {
+  if (!response.roles.includes("demonstration")) {
+    $("share-plot").textContent = "This prompt has no demonstrations: try the few-shot example.";
+    return;
+  }
+  const now = demonstrationShares(map, response.roles, row);
+  const mean = response.demonstration_share[map.name] ?? [];
+  drawBars($("share-plot"), {
+    items: now.map((value, h) => ({
+      label: `head ${h} (${(mean[h] ?? 0).toFixed(2)})`, value, role: "demonstration" })),
+    highlight: state.head === "mean" ? -1 : state.head,
+  });
 }
 
 /**
@@ -155,9 +295,9 @@ function renderSteps(response) {
  * @param {HTMLElement} element @param {import("./steps.js").Bars} bars
  */
 function drawBars(element, bars) {
-  element.replaceChildren(...bars.items.map(({ label, value }, i) => {
+  element.replaceChildren(...bars.items.map(({ label, value, role }, i) => {
     const item = document.createElement("div");
-    item.className = i === bars.highlight ? "bar-item chosen" : "bar-item";
+    item.className = ["bar-item", role ?? "", i === bars.highlight ? "chosen" : ""].join(" ").trim();
     item.title = `${label}: ${value.toFixed(4)}`;
     const name = document.createElement("span");
     name.className = "bar-label";
@@ -182,23 +322,70 @@ function renderStatus() {
   $("error").textContent = state.error;
 }
 
-function render() {
-  renderStatus();
-  const response = state.response;
-  const direction = modelFor(state.text, state.model);
-  $("examples").replaceChildren(...(EXAMPLES[direction] ?? []).map((text) => {
+/** Show what belongs to the mode and hide the rest: a GPT has no encoder and no cross-attention. */
+function renderMode() {
+  const gpt = state.mode === "gpt";
+  for (const id of ["prompt-label", "prompt", "share-box", "role-legend", "compare-panel",
+    "scores-panel"]) {
+    $(id).hidden = !gpt;
+  }
+  for (const id of ["text-label", "text", "model-label", "encoder-stack", "cross-box"]) {
+    $(id).hidden = gpt;
+  }
+  document.querySelectorAll(".cross-part").forEach((el) => {
+    /** @type {HTMLElement} */ (el).hidden = gpt;
+  });
+  $("text").required = !gpt;
+  $("prompt").required = gpt;
+  $("submit").textContent = gpt ? "Generate" : "Translate";
+  $("output-label").textContent = gpt ? "The GPT's continuation" : "Translation";
+  $("decoder-title").textContent = gpt ? "GPT: decoder only" : "Decoder";
+  $("arch-note").textContent = ARCH_NOTE[state.mode];
+  $("explain-steps").textContent = STEPS_NOTE[state.mode];
+  $("self-title").textContent = gpt ? "Self-attention over the prompt and the answer so far"
+    : "Self-attention over the output so far";
+  $("hint").textContent = gpt
+    ? "Ctrl+Enter to generate. The GPT continues the text; each head's attention shows how it " +
+      "uses the demonstrations."
+    : "Press Enter to translate. Chinese goes to English, English to Chinese.";
+  for (const option of $("view").options) {
+    option.disabled = gpt && option.value !== "decoder.self";
+  }
+  const gptRadio = /** @type {HTMLInputElement} */ (document.querySelector("input[value=gpt]"));
+  gptRadio.disabled = !GPT;
+  gptRadio.parentElement.title = GPT ? "" : "No GPT model is loaded on this server.";
+  $("examples").replaceChildren(...exampleButtons());
+}
+
+function exampleButtons() {
+  const examples = state.mode === "gpt"
+    ? GPT_EXAMPLES
+    : (EXAMPLES[modelFor(state.text, state.model)] ?? []).map((text) => ({ label: text, prompt: text }));
+  return examples.map(({ label, prompt }) => {
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = text;
-    button.addEventListener("click", () => { $("text").value = text; submit(); });
+    button.textContent = label;
+    button.addEventListener("click", () => {
+      $(state.mode === "gpt" ? "prompt" : "text").value = prompt;
+      submit();
+    });
     return button;
-  }));
+  });
+}
+
+function render() {
+  renderStatus();
+  renderMode();
+  const response = state.response;
   document.querySelectorAll(".block.attn").forEach((box) => {
     box.classList.toggle("active", /** @type {HTMLElement} */ (box).dataset.view === state.view);
   });
   $("view").value = state.view;
-  $("explain-view").textContent = EXPLAIN[state.view];
-  if (!response) return;
+  $("explain-view").textContent = EXPLAIN[state.mode === "gpt" ? "gpt.self" : state.view];
+  if (!response) {
+    $("translation").textContent = "";
+    return;
+  }
   $("translation").textContent = response.translation;
   const layers = layersOf(response, state.view);
   if (!layers.includes(state.layer)) state.layer = layers[0] ?? 0;
@@ -218,8 +405,89 @@ function render() {
   const grid = modelFigure(response, state.view);
   Plotly.react($("model-plot"), grid.data, grid.layout, PLOT_CONFIG);
   renderSteps(response);
+  if (state.mode === "gpt") {
+    renderComparison();
+    renderScores();
+  }
   syncUrl();
   markRendered();
+}
+
+/** The translation model's cross-attention beside the GPT's attention from its answer to its prompt. */
+function renderComparison() {
+  $("compare-status").textContent = state.compare.note;
+  const gpt = gptResponse();
+  const cross = state.compare.response;
+  if (!gpt || !cross) {
+    for (const id of ["compare-cross", "compare-gpt"]) Plotly.purge($(id));
+    return;
+  }
+  const drawn = [
+    ["compare-cross", cross, "decoder.cross", (map) => map],
+    ["compare-gpt", gpt, "decoder.self", (map) => answerToPrompt(map, gpt.prompt_tokens.length)],
+  ];
+  for (const [id, response, view, select] of drawn) {
+    const layers = layersOf(response, view);
+    const layer = layers.includes(state.layer) ? state.layer : layers[layers.length - 1];
+    const map = select(findMap(response, view, layer));
+    const head = state.head === "mean" || state.head < map.weights.length ? state.head : "mean";
+    const figure = headFigure(map, head);
+    figure.layout.margin = { l: 80, r: 10, t: 40, b: 80 };
+    Plotly.react($(id), figure.data, figure.layout, PLOT_CONFIG);
+  }
+  markRendered();
+}
+
+/** Two layer × head tables (induction, previous token); a cell opens its head. */
+function renderScores() {
+  const scores = state.scores;
+  if (!scores) return;
+  const tables = [["induction", "Induction score"], ["previous_token", "Previous-token score"]];
+  $("scores-tables").replaceChildren(...tables.map(([kind, title]) => {
+    const table = document.createElement("table");
+    table.className = "score-table";
+    table.dataset.kind = kind;
+    const caption = table.createCaption();
+    caption.textContent = title;
+    const sites = Object.keys(scores[kind]);
+    const heads = scores[kind][sites[0]]?.length ?? 0;
+    const header = table.createTHead().insertRow();
+    header.append(document.createElement("th"));
+    for (let h = 0; h < heads; h++) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = `head ${h}`;
+      header.append(th);
+    }
+    const body = table.createTBody();
+    sites.forEach((site) => {
+      const layer = Number(site.split(".")[1]);
+      const row = body.insertRow();
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = `layer ${layer}`;
+      row.append(th);
+      scores[kind][site].forEach((value, head) => {
+        const cell = row.insertCell();
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "score";
+        button.textContent = value.toFixed(2);
+        button.title = `${site}, head ${head}: ${title.toLowerCase()} ${value.toFixed(4)}`;
+        button.style.backgroundColor = `rgba(42, 91, 215, ${Math.min(1, value).toFixed(3)})`;
+        button.style.color = value > 0.45 ? "#fff" : "var(--ink)";
+        button.addEventListener("click", () => {
+          state.view = "decoder.self";
+          state.layer = layer;
+          state.head = head;
+          render();
+          $("head-plot").scrollIntoView({ behavior: "smooth", block: "center" });
+        });
+        cell.append(button);
+      });
+    });
+    return table;
+  }));
 }
 
 function syncUrl() {
@@ -242,6 +510,15 @@ function download(name, blob) {
 
 function bindEvents() {
   $("translate-form").addEventListener("submit", (event) => { event.preventDefault(); submit(); });
+  $("prompt").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  for (const radio of document.querySelectorAll("input[name=mode]")) {
+    radio.addEventListener("change", () => setMode(/** @type {HTMLInputElement} */ (radio).value));
+  }
   for (const id of ["model", "strategy", ...DECODING_KEYS]) {
     $(id).addEventListener("change", () => { readControls(); render(); });
   }
@@ -290,7 +567,7 @@ function bindEvents() {
 }
 
 async function start() {
-  for (const model of models) {
+  for (const model of translationModels(models)) {
     $("model").append(new Option(`${model.name} (${model.source_language} → ${model.target_language})`,
       model.name));
   }
@@ -300,6 +577,11 @@ async function start() {
     Plotly.newPlot($(id), [], {}, PLOT_CONFIG);
   }
   bindEvents();
+  if (state.mode === "gpt") {
+    if (!state.prompt.trim()) state.prompt = GPT_EXAMPLES[1].prompt;
+    $("prompt").value = state.prompt;
+    loadScores();
+  }
   if (isSeedRequest(state, initial.seed_text) && initial.response) {
     state.response = initial.response;
     render();

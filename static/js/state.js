@@ -4,7 +4,9 @@
 /** @typedef {import("./types.js").ModelInfo} ModelInfo */
 
 export const DEFAULTS = Object.freeze({
+  mode: /** @type {"translate" | "gpt"} */ ("translate"),
   text: "",
+  prompt: "",
   model: "auto",
   strategy: "greedy",
   beam_size: 4,
@@ -25,6 +27,7 @@ export const DECODING_KEYS = ["strategy", "beam_size", "temperature", "top_k", "
 const NUMBER_KEYS = ["beam_size", "temperature", "top_k", "top_p", "max_new_tokens", "seed",
   "layer", "step"];
 const VIEWS = ["encoder.self", "decoder.self", "decoder.cross"];
+const MODES = ["translate", "gpt"];
 
 /** State from a query string; unknown or malformed values fall back to defaults. */
 export function fromQuery(search, seedText) {
@@ -43,7 +46,9 @@ export function fromQuery(search, seedText) {
       state[key] = raw;
     }
   }
+  if (!MODES.includes(state.mode)) state.mode = DEFAULTS.mode;
   if (!VIEWS.includes(state.view)) state.view = DEFAULTS.view;
+  if (state.mode === "gpt") state.view = "decoder.self";  // a GPT has no encoder, no cross
   return state;
 }
 
@@ -65,16 +70,39 @@ export function modelFor(text, chosen) {
   return HAN.test(text) ? "zh-en" : "en-zh";
 }
 
-/** The JSON body for POST /api/translate. */
-export function requestBody(state) {
+/** The first GPT (decoder-only) model, if one is loaded. @param {ModelInfo[]} models */
+export function gptModel(models) {
+  return models.find((m) => m.architecture === "decoder-only")?.name ?? null;
+}
+
+/** The models the direction select offers: translation only. @param {ModelInfo[]} models */
+export function translationModels(models) {
+  return models.filter((m) => m.architecture === "encoder-decoder");
+}
+
+/**
+ * Where to send the state and with which body: POST /api/translate for a sentence, or
+ * POST /api/generate for a GPT prompt.
+ * @param {Record<string, any>} state @param {ModelInfo[]} models
+ * @returns {{path: string, body: Record<string, any>}}
+ */
+export function request(state, models) {
   /** @type {Record<string, any>} */
-  const body = { text: state.text, model: modelFor(state.text, state.model) };
+  const body = state.mode === "gpt"
+    ? { prompt: state.prompt, model: gptModel(models) }
+    : { text: state.text, model: modelFor(state.text, state.model) };
   for (const key of DECODING_KEYS) body[key] = state[key];
-  return body;
+  return { path: state.mode === "gpt" ? "/api/generate" : "/api/translate", body };
 }
 
 /** True when the state asks for exactly what the server pre-computed for the first paint. */
 export function isSeedRequest(state, seedText) {
-  return state.text === seedText && state.model === "auto" &&
+  return state.mode === "translate" && state.text === seedText && state.model === "auto" &&
     DECODING_KEYS.every((key) => state[key] === DEFAULTS[key]);
+}
+
+/** The sentence a GPT prompt asks about: its last line, before the arrow. @param {string} prompt */
+export function queryOf(prompt) {
+  const lines = prompt.trim().split("\n");
+  return (lines[lines.length - 1] ?? "").split("=>")[0].trim();
 }

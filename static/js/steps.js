@@ -4,24 +4,48 @@ import { headMatrix } from "./heatmap.js";
 
 /** @typedef {import("./types.js").AttentionMap} AttentionMap */
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
+/** @typedef {import("./types.js").GenerateResponse} GenerateResponse */
 /** @typedef {import("./types.js").Step} Step */
+/** @typedef {"special" | "demonstration" | "query" | "done" | "current"} TokenRole */
 
 /**
- * Tokens to show at step t: what the decoder was fed, then the token being produced.
- * @param {TranslateResponse} response @param {number} step
- * @returns {{text: string, role: "special" | "done" | "current"}[]}
+ * The decoder row that produced step t's token. A translation's decoder starts at <s>, so step t
+ * is row t; a GPT first reads <s> and the whole prompt, so step t is row (prompt length + t).
+ * @param {TranslateResponse | GenerateResponse} response @param {number} step
+ */
+export function stepRow(response, step) {
+  return ("prompt_tokens" in response ? response.prompt_tokens.length : 0) + step;
+}
+
+/** How each position a GPT read is shaded; a translation's decoder reads only its answer. */
+const ROLE_CLASS = /** @type {const} */ ({
+  start: "special", demonstration: "demonstration", query: "query", answer: "done",
+});
+
+/**
+ * Tokens to show at step t: what the decoder was fed, each with its role, then the token being
+ * produced. For a GPT that is <s>, the prompt (demonstrations, then the query) and the answer so
+ * far; for a translation, <s> and the answer so far.
+ * @param {TranslateResponse | GenerateResponse} response @param {number} step
+ * @returns {{text: string, role: TokenRole}[]}
  */
 export function prefixTokens(response, step) {
-  const fed = ["<s>", ...response.target_tokens.slice(0, step)];
+  const prompt = "prompt_tokens" in response ? response.prompt_tokens : [];
+  const fed = ["<s>", ...prompt, ...response.target_tokens.slice(0, step)];
+  const roles = "roles" in response ? response.roles : [];
   return [
-    ...fed.map((text, i) => ({ text, role: /** @type {"special" | "done"} */ (i === 0 ? "special" : "done") })),
-    { text: response.target_tokens[step] ?? "", role: /** @type {"current"} */ ("current") },
+    ...fed.map((text, i) => ({
+      text,
+      role: /** @type {TokenRole} */ (ROLE_CLASS[roles[i] ?? (i === 0 ? "start" : "answer")]),
+    })),
+    { text: response.target_tokens[step] ?? "", role: /** @type {TokenRole} */ ("current") },
   ];
 }
 
 /**
- * @typedef {{items: {label: string, value: number}[], highlight: number}} Bars
- * Labelled values for a bar list; `highlight` is the index to mark (-1 for none).
+ * @typedef {{items: {label: string, value: number, role?: string}[], highlight: number}} Bars
+ * Labelled values for a bar list; `highlight` is the index to mark (-1 for none); an item's
+ * `role` (a GPT prompt's demonstration or query) shades its bar.
  */
 
 /** The top candidates of a step, the chosen one highlighted. @param {Step} step @returns {Bars} */
@@ -33,16 +57,29 @@ export function candidateBars(step) {
 }
 
 /**
- * Row `step` of an attention map (a cross map: over the source; a decoder self map: over the
- * output so far, keys 0..step only), its strongest key highlighted.
- * @param {AttentionMap} map @param {number | "mean"} head @param {number} step @returns {Bars}
+ * Row `row` of an attention map (a cross map: over the source; a decoder self map: over what the
+ * decoder has read, keys 0..row only), its strongest key highlighted; `roles` (a GPT's) shade
+ * the keys.
+ * @param {AttentionMap} map @param {number | "mean"} head @param {number} row
+ * @param {string[]} [roles] @returns {Bars}
  */
-export function attentionRowBars(map, head, step) {
-  const row = headMatrix(map, head)[step] ?? [];
-  const visible = map.kind === "self" ? step + 1 : row.length;
-  const values = row.slice(0, visible);
+export function attentionRowBars(map, head, row, roles = []) {
+  const weights = headMatrix(map, head)[row] ?? [];
+  const visible = map.kind === "self" ? row + 1 : weights.length;
+  const values = weights.slice(0, visible);
   return {
-    items: map.key_tokens.slice(0, visible).map((label, i) => ({ label, value: values[i] })),
+    items: map.key_tokens.slice(0, visible).map((label, i) => (
+      roles[i] ? { label, value: values[i], role: roles[i] } : { label, value: values[i] })),
     highlight: values.indexOf(Math.max(...values)),
   };
+}
+
+/**
+ * Each head's share of attention on the demonstrations, for the query at `row`: the sum of its
+ * weights on the keys whose role is "demonstration" (0 when the prompt has none).
+ * @param {AttentionMap} map @param {string[]} roles @param {number} row @returns {number[]}
+ */
+export function demonstrationShares(map, roles, row) {
+  return map.weights.map((matrix) =>
+    (matrix[row] ?? []).reduce((sum, w, k) => (roles[k] === "demonstration" ? sum + w : sum), 0));
 }

@@ -10,10 +10,17 @@
 /** @typedef {{model: string, source_tokens: string[], target_tokens: string[],
  *             translation: string, steps: Step[], attention: AttentionMap[],
  *             timing_ms: Record<string, number>}} TranslateResponse */
-/** @typedef {{name: string, architecture: string, source_language: string | null,
- *             target_language: string, n_layers: number, n_heads: number, d_model: number,
- *             parameters: number, metrics: Record<string, number | string>,
- *             max_text_chars: number, max_new_tokens: number}} ModelInfo */
+/** @typedef {TranslateResponse & {prompt_tokens: string[],
+ *             roles: ("start" | "demonstration" | "query" | "answer")[],
+ *             demonstration_share: Record<string, number[]>}} GenerateResponse */
+/** @typedef {{model: string, span_length: number, samples: number,
+ *             induction: Record<string, number[]>,
+ *             previous_token: Record<string, number[]>}} HeadScores */
+/** @typedef {{name: string, architecture: "encoder-decoder" | "decoder-only",
+ *             source_language: string | null, target_language: string, n_layers: number,
+ *             n_heads: number, d_model: number, parameters: number,
+ *             metrics: Record<string, number | string>, max_text_chars: number,
+ *             max_prompt_chars: number, max_new_tokens: number}} ModelInfo */
 /** @typedef {"encoder.self" | "decoder.self" | "decoder.cross"} View */
 
 export {};

@@ -9,7 +9,7 @@ import uvicorn
 
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import save_tiny_checkpoint
+from tests.conftest import save_tiny_checkpoint, save_tiny_gpt_checkpoint
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     models = tmp_path_factory.mktemp("models")
     for direction in ("zh-en", "en-zh"):
         save_tiny_checkpoint(models / direction, direction)
-    app = create_app(Settings(model_dir=models))
+    save_tiny_gpt_checkpoint(models / "gpt", max_len=160)  # room for a three-shot prompt
+    app = create_app(Settings(model_dir=models, models=["zh-en", "en-zh", "gpt"]))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

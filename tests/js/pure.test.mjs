@@ -3,9 +3,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { escapeLabel } from "../../static/js/escape.js";
-import { findMap, headFigure, headMatrix, headTrace, layersOf, modelFigure } from "../../static/js/heatmap.js";
-import { DEFAULTS, fromQuery, isSeedRequest, modelFor, requestBody, toQuery } from "../../static/js/state.js";
-import { attentionRowBars, candidateBars, prefixTokens } from "../../static/js/steps.js";
+import {
+  answerToPrompt, findMap, headFigure, headMatrix, headTrace, layersOf, modelFigure,
+} from "../../static/js/heatmap.js";
+import {
+  DEFAULTS, fromQuery, gptModel, isSeedRequest, modelFor, queryOf, request, toQuery, translationModels,
+} from "../../static/js/state.js";
+import {
+  attentionRowBars, candidateBars, demonstrationShares, prefixTokens, stepRow,
+} from "../../static/js/steps.js";
 
 /** A response with 2 layers × 2 heads, built by hand. */
 function response() {
@@ -81,7 +87,95 @@ test("the direction follows the script unless chosen", () => {
   assert.equal(modelFor("我有一只猫。", "auto"), "zh-en");
   assert.equal(modelFor("I have a cat.", "auto"), "en-zh");
   assert.equal(modelFor("I have a cat.", "zh-en"), "zh-en");
-  assert.equal(requestBody({ ...DEFAULTS, text: "猫" }).model, "zh-en");
+  const { path, body } = request({ ...DEFAULTS, text: "猫" }, []);
+  assert.equal(path, "/api/translate");
+  assert.equal(body.model, "zh-en");
+  assert.equal(body.text, "猫");
   assert.ok(isSeedRequest({ ...DEFAULTS, text: "seed" }, "seed"));
   assert.ok(!isSeedRequest({ ...DEFAULTS, text: "seed", seed: 3 }, "seed"));
+});
+
+const MODELS = [
+  { name: "zh-en", architecture: "encoder-decoder" },
+  { name: "gpt", architecture: "decoder-only" },
+  { name: "en-zh", architecture: "encoder-decoder" },
+];
+
+/**
+ * A GPT answer built by hand: <s>, a one-pair demonstration "A => a \n", the query "B =>", and
+ * the answer "b </s>". The decoder read 7 positions (the last token is not fed back).
+ */
+function gptResponse() {
+  const fed = ["<s>", "A", "=>", "a", "\n", "B", "=>", "b"];
+  const rows = fed.map((_, q) => fed.map((_, k) => (k <= q ? 1 / (q + 1) : 0)));
+  const copy = fed.map((_, q) => fed.map((_, k) => (k === Math.max(0, q - 3) ? 1 : 0)));
+  return {
+    model: "gpt", source_tokens: [], target_tokens: ["b", "</s>"], translation: "b",
+    prompt_tokens: fed.slice(1, 7),
+    roles: ["start", "demonstration", "demonstration", "demonstration", "demonstration", "query",
+      "query", "answer"],
+    demonstration_share: { "decoder.0.self": [0.5, 0.25] },
+    steps: [0, 1].map((index) => ({ index, token: ["b", "</s>"][index], token_id: index, prob: 0.9,
+      candidates: [{ token: ["b", "</s>"][index], prob: 0.9 }] })),
+    attention: [{ name: "decoder.0.self", stack: "decoder", layer: 0, kind: "self", query_tokens: fed,
+      key_tokens: fed, weights: [rows, copy] }],
+    timing_ms: {},
+  };
+}
+
+test("GPT mode asks /api/generate with the prompt and the first GPT", () => {
+  assert.equal(gptModel(MODELS), "gpt");
+  assert.equal(gptModel(MODELS.filter((m) => m.name !== "gpt")), null);
+  assert.deepEqual(translationModels(MODELS).map((m) => m.name), ["zh-en", "en-zh"]);
+  const { path, body } = request({ ...DEFAULTS, mode: "gpt", prompt: "猫 =>", top_k: 5 }, MODELS);
+  assert.equal(path, "/api/generate");
+  assert.deepEqual([body.prompt, body.model, body.top_k, body.text], ["猫 =>", "gpt", 5, undefined]);
+  assert.ok(!isSeedRequest({ ...DEFAULTS, mode: "gpt", text: "seed" }, "seed"));
+});
+
+test("the URL keeps the mode and the prompt; a GPT view is always its self-attention", () => {
+  const state = { ...DEFAULTS, mode: "gpt", text: "seed", prompt: "我 => I\n猫 =>", view: "decoder.self" };
+  assert.deepEqual(fromQuery(`?${toQuery(state)}`, "seed"), state);
+  assert.equal(fromQuery("?mode=gpt&view=encoder.self", "seed").view, "decoder.self");
+  assert.equal(fromQuery("?mode=bert", "seed").mode, "translate");
+});
+
+test("the query of a prompt is its last line before the arrow", () => {
+  assert.equal(queryOf("我爱你。 => I love you.\n我有一只猫。 =>"), "我有一只猫。");
+  assert.equal(queryOf("  我有一只猫。 =>  \n"), "我有一只猫。");
+  assert.equal(queryOf("=>"), "");
+});
+
+test("a GPT's step t reads <s>, the prompt by role and the answer so far", () => {
+  const response = gptResponse();
+  assert.equal(stepRow(response, 0), 6);  // the row of the prompt's last token, "=>"
+  assert.equal(stepRow(response, 1), 7);
+  assert.equal(stepRow(/** a translation */ { target_tokens: [] }, 1), 1);
+  assert.deepEqual(prefixTokens(response, 1).map((t) => t.role),
+    ["special", "demonstration", "demonstration", "demonstration", "demonstration", "query", "query",
+      "done", "current"]);
+  assert.deepEqual(prefixTokens(response, 1).map((t) => t.text).slice(-2), ["b", "</s>"]);
+  const bars = attentionRowBars(response.attention[0], 0, 6, response.roles);
+  assert.equal(bars.items.length, 7);  // keys 0..6: nothing from the future
+  assert.deepEqual(bars.items.map((i) => i.role), response.roles.slice(0, 7));
+  assert.ok(bars.items.every((i) => Math.abs(i.value - 1 / 7) < 1e-12));
+});
+
+test("each head's share on the demonstrations sums its weights on their keys", () => {
+  const response = gptResponse();
+  const [uniform, copy] = demonstrationShares(response.attention[0], response.roles, 6);
+  assert.ok(Math.abs(uniform - 4 / 7) < 1e-12);  // 4 demonstration keys of 7, uniform
+  assert.equal(copy, 1);  // row 6 attends to key 3 ("a"), a demonstration
+  assert.deepEqual(demonstrationShares(response.attention[0], response.roles, 7), [4 / 8, 1]);  // key 4: "\\n"
+});
+
+test("the answer-to-prompt block keeps the answer's rows and the prompt's columns", () => {
+  const response = gptResponse();
+  const block = answerToPrompt(response.attention[0], response.prompt_tokens.length);
+  assert.deepEqual(block.query_tokens, ["=>", "b"]);
+  assert.deepEqual(block.key_tokens, ["<s>", "A", "=>", "a", "\n", "B", "=>"]);
+  assert.equal(block.kind, "cross");  // nothing masked in it
+  assert.deepEqual(block.weights[1], [[0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0]]);
+  assert.ok(Math.abs(block.weights[0][1].reduce((a, b) => a + b) - 7 / 8) < 1e-12);  // 1/8 on "b"
+  assert.deepEqual(headTrace(block, 1).z[0], [0, 0, 0, 1, 0, 0, 0]);  // no null (masked) cells
 });
