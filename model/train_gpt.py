@@ -45,6 +45,7 @@ from model.transformer import GPT
 log = logging.getLogger("attnscope.train_gpt")
 EVAL_SHOTS = 3
 EVAL_SEED = 12345  # the three-shot demonstrations are the same at every evaluation
+CURRICULUM_CHECK = 250  # span steps between two measurements of the head scores
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -65,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="steps on repeated spans alone before the first epoch, so induction heads form "
         "early (a phase change after some thousands of steps in probes; 0: none)",
+    )
+    p.add_argument(
+        "--induction-target",
+        type=float,
+        default=0.5,
+        help="end the span curriculum early once a head has this induction score",
     )
     p.add_argument("--eval-limit", type=int, default=200, help="dev pairs scored after epochs")
     return p.parse_args(argv)
@@ -122,22 +129,30 @@ def next_token_loss(model: GPT, ids: torch.Tensor) -> torch.Tensor:
 
 def span_curriculum(
     model: GPT, optimizer: torch.optim.Optimizer, tok: Tokenizer, args: argparse.Namespace
-) -> None:
+) -> int:
     """Train on repeated random spans alone: predicting a second copy needs a previous-token
-    head and an induction head, and they form sooner without the translation prompts."""
+    head and an induction head, and they form sooner without the translation prompts.
+
+    The heads form in a phase change whose step varies from run to run, so the scores are
+    checked every CURRICULUM_CHECK steps and the curriculum ends once a head reaches
+    --induction-target (or after --span-curriculum steps)."""
     rng = random.Random(args.seed)
-    model.train()
-    for step in tqdm(range(args.span_curriculum), desc="span curriculum", leave=False):
+    bar = tqdm(range(1, args.span_curriculum + 1), desc="span curriculum", leave=False)
+    for step in bar:
+        model.train()
         batch = [
-            Example([], repeated_span_sequence(tok, rng, rng.randint(5, 40))) for _ in range(32)
+            Example([], repeated_span_sequence(tok, rng, rng.randint(5, 30))) for _ in range(32)
         ]
         _, ids = make_batches(batch, max_tokens=10**9, seed=step, pad_id=model.config.pad_id)[0]
-        logits = model(ids[:, :-1])
-        loss = F.cross_entropy(
-            logits.flatten(0, 1), ids[:, 1:].flatten(), ignore_index=model.config.pad_id
-        )
-        optimize(model, optimizer, loss, args.lr * min(1.0, (step + 1) / args.warmup))
-    log.info("after %d span steps: %s", args.span_curriculum, best_heads(model, tok.vocab_size))
+        loss = next_token_loss(model, ids)
+        optimize(model, optimizer, loss, args.lr * min(1.0, step / args.warmup))
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+        if step % CURRICULUM_CHECK == 0 or step == args.span_curriculum:
+            heads = best_heads(model, tok.vocab_size)
+            log.info("after %d span steps: loss %.3f, %s", step, loss.item(), heads)
+            if heads["induction"] >= args.induction_target:
+                break
+    return step
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -171,9 +186,9 @@ def main(argv: list[str] | None = None) -> None:
     total_steps = steps_per_epoch * args.epochs
     state = {"epoch": 0, "step": 0, "minutes": 0.0, "history": []}
     state = resume_or_start(args, model, optimizer, state, len(pairs), steps_per_epoch)
+    started = time.time() - state["minutes"] * 60  # the curriculum counts as training time
     if args.span_curriculum and not args.resume:
-        span_curriculum(model, optimizer, tok, args)
-    started = time.time() - state["minutes"] * 60
+        state["span_curriculum_steps"] = span_curriculum(model, optimizer, tok, args)
     first_epoch = state["epoch"] + 1
     while state["epoch"] < args.epochs:
         epoch = state["epoch"] + 1
@@ -230,6 +245,7 @@ def export(args, model: GPT, tok: Tokenizer, state: dict, dev: list[Pair], pool:
         },
         "head_scores": head_score_table(exported.model, tok.vocab_size),
         "dev_set": "zh_en_dev.tsv (1,000 Tatoeba pairs)",
+        "span_curriculum_steps": state.get("span_curriculum_steps", 0),
         **training_facts(model, state, args),
     }
     (args.export / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
