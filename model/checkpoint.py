@@ -161,5 +161,5 @@ def load_checkpoint(directory: Path, name: str | None = None) -> Checkpoint:
 
 
 def shipped_checkpoint(name: str) -> Path:
-    """Directory of a checkpoint that ships with attnscope (`zh-en`, `en-zh`)."""
+    """Directory of a checkpoint that ships with attnscope (`zh-en`, `en-zh`, `gpt`)."""
     return CHECKPOINTS_DIR / name
