@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-bench $(CHROMIUM)
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/peer.py
 	$(BIN)/python bench/decode_cache.py --threads 1
+	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/browser.py
 	$(BIN)/python bench/serving.py
 
