@@ -20,6 +20,7 @@ import argparse
 import json
 import statistics
 import sys
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -86,11 +87,12 @@ def main() -> None:
         src_ids = checkpoint.src_tokenizer.encode(text)
         decoded = decode(model, src_ids, [model.config.bos_id], DecodingOptions())
         tokens = len(decoded.output_ids)
+        start = [model.config.bos_id]
         ours = statistics.median(
-            times_ms(lambda: decode(model, src_ids, [1], DecodingOptions()), args.repeats)
+            times_ms(partial(decode, model, src_ids, start, DecodingOptions()), args.repeats)
         )
         src = torch.tensor([src_ids])
-        bare = statistics.median(times_ms(lambda: bare_steps(model, src, tokens), args.repeats))
+        bare = statistics.median(times_ms(partial(bare_steps, model, src, tokens), args.repeats))
         row = {
             "sentence": label,
             "tokens": tokens,
