@@ -44,6 +44,10 @@ class UnknownModelError(LookupError):
     pass
 
 
+class PromptTooLongError(ValueError):
+    """A GPT prompt longer, in tokens, than the model's positions allow (a 422)."""
+
+
 class ModelService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -146,7 +150,12 @@ class ModelService:
         if checkpoint.config.architecture != "decoder-only":
             raise UnknownModelError(f"'{checkpoint.name}' translates; use /api/translate")
         tok, c = checkpoint.tgt_tokenizer, checkpoint.config
-        prompt_ids = tok.encode(request.prompt.strip())[: c.max_len - 1]
+        prompt_ids = tok.encode(request.prompt.strip())
+        if len(prompt_ids) > c.max_len - 2:  # <s>, the prompt, and room for one answer token
+            raise PromptTooLongError(
+                f"the prompt is {len(prompt_ids)} tokens; '{checkpoint.name}' reads at most "
+                f"{c.max_len - 2} with room to answer: shorten it or use fewer demonstrations"
+            )
         response, decoded = self.run(checkpoint, request, [], [c.bos_id, *prompt_ids], deadline)
         positions = len(decoded.decoder_input_ids)
         roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)

@@ -17,7 +17,7 @@ from app.schemas import (
     TranslateResponse,
     limited,
 )
-from app.service import ModelService, UnknownModelError
+from app.service import ModelService, PromptTooLongError, UnknownModelError
 from app.settings import Settings
 
 ERRORS = {404: {"model": Problem}, 422: {"model": Problem}}
@@ -60,6 +60,8 @@ def build_router(settings: Settings) -> APIRouter:
             content = await service_of(request).generate_json(body)
         except UnknownModelError as err:
             raise HTTPException(status_code=404, detail=str(err)) from err
+        except PromptTooLongError as err:
+            raise HTTPException(status_code=422, detail=str(err)) from err
         return Response(content, media_type="application/json")
 
     @router.get("/head-scores", responses=ERRORS)

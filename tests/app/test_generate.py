@@ -81,6 +81,7 @@ def test_seeded_sampling_repeats(client: TestClient) -> None:
     [
         ({"prompt": "猫" * 101}, 422, "prompt is 101 characters; the limit is 100"),
         ({"prompt": "  \n "}, 422, "prompt is empty"),
+        ({"prompt": "猫。" * 30}, 422, "the prompt is 60 tokens; 'gpt' reads at most 38"),
         ({"prompt": "猫", "text": "猫"}, 422, "'text' is not a field"),
         ({"prompt": "猫", "model": "zh-en"}, 404, "'zh-en' translates; use /api/translate"),
         ({"prompt": "猫", "model": "gpt-9"}, 404, "there is no model 'gpt-9'"),
