@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test load bench lint format train-zh-en train-en-zh clean
+.PHONY: run test load bench lint format train-zh-en train-en-zh train-gpt clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,9 @@ train-zh-en: $(VENV)/.installed
 
 train-en-zh: $(VENV)/.installed
 	$(BIN)/python -m model.train --direction en-zh --out runs/en-zh --export model/checkpoints/en-zh
+
+train-gpt: $(VENV)/.installed
+	$(BIN)/python -m model.train_gpt --out runs/gpt --export model/checkpoints/gpt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     model_dir: Path = CHECKPOINTS_DIR  # holds one sub-directory per model
-    models: list[str] = ["zh-en", "en-zh"]  # loaded at start-up; the first of a kind: its default
+    models: list[str] = ["zh-en", "en-zh", "gpt"]  # loaded at start-up; first of a kind: default
 
     # What one request may ask for.
     max_text_chars: int = Field(200, ge=1, le=1000)

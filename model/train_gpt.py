@@ -50,7 +50,7 @@ CURRICULUM_CHECK = 250  # span steps between two measurements of the head scores
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    add_run_arguments(p, epochs=10)
+    add_run_arguments(p, epochs=7)
     p.add_argument("--max-tokens", type=int, default=4096, help="tokens per batch (with padding)")
     p.add_argument("--d-model", type=int, default=256)
     p.add_argument("--n-heads", type=int, default=4)
@@ -59,13 +59,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--vocab", type=int, default=8000, help="one vocabulary, Chinese and English")
     p.add_argument("--few-shot-share", type=float, default=0.5)
-    p.add_argument("--span-share", type=float, default=0.1, help="repeated-span sequences")
+    p.add_argument("--span-share", type=float, default=0.25, help="repeated-span sequences")
     p.add_argument(
         "--span-curriculum",
         type=int,
-        default=0,
-        help="steps on repeated spans alone before the first epoch, so induction heads form "
-        "early (a phase change after some thousands of steps in probes; 0: none)",
+        default=4000,
+        help="at most this many steps on repeated spans alone before the first epoch, so "
+        "induction heads form early (a phase change: 2,750 steps for the shipped GPT; 0: none)",
     )
     p.add_argument(
         "--induction-target",

@@ -14,6 +14,7 @@ from model.decoding import DecodingOptions, decode
 from model.evaluate import evaluate_checkpoint
 from model.scores import head_score_table
 from model.train_gpt import evaluate_gpt
+from model.train_gpt import translate as translate_prompt
 
 DEV = SHARED_DATA / "zh_en_dev.tsv"
 TRAIN = SHARED_DATA / "zh_en_train.tsv"
@@ -70,6 +71,14 @@ def test_shipped_gpt_has_an_induction_head() -> None:
     metrics = json.loads((GPT / "metrics.json").read_text())
     assert best == pytest.approx(metrics["best_induction_score"], abs=0.05)
     assert metrics["weights"] == "float16" and "Tatoeba" in metrics["data"]
+
+
+@needs_gpt
+def test_golden_textbook_example_gpt_zero_shot() -> None:
+    checkpoint = load_checkpoint(GPT)
+    assert translate_prompt(checkpoint.model, checkpoint.tgt_tokenizer, [], "我有一只猫。") == (
+        "I have a cat."
+    )
 
 
 @pytest.mark.slow
