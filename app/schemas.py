@@ -105,6 +105,11 @@ class GenerateRequest(DecodingFields):
         "text for the GPT to continue: lines of `中文 => English`, then `中文 =>`",
         "我有一只猫。 =>",
     )
+    stop_at_line_end: bool = Field(
+        True,
+        description="end the answer at the end of its line, as the evaluation does; false lets "
+        "the GPT go on writing lines of its own",
+    )
 
     model_config = examples(
         {"prompt": "我有一只猫。 =>"},

@@ -156,9 +156,14 @@ class ModelService:
                 f"the prompt is {len(prompt_ids)} tokens; '{checkpoint.name}' reads at most "
                 f"{c.max_len - 2} with room to answer: shorten it or use fewer demonstrations"
             )
-        response, decoded = self.run(checkpoint, request, [], [c.bos_id, *prompt_ids], deadline)
+        newline = tok.hf.token_to_id(NEWLINE)
+        stop_ids = (newline,) if request.stop_at_line_end and newline is not None else ()
+        prefix_ids = [c.bos_id, *prompt_ids]
+        response, decoded = self.run(checkpoint, request, [], prefix_ids, deadline, stop_ids)
+        if decoded.output_ids and decoded.output_ids[-1] in stop_ids:  # the line break ends it
+            response.translation = tok.decode(decoded.output_ids[:-1])
         positions = len(decoded.decoder_input_ids)
-        roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)
+        roles = prompt_roles(prompt_ids, newline, positions)
         demonstrations = [i for i, role in enumerate(roles) if role == "demonstration"]
         answering = list(range(len(prompt_ids), positions))  # rows that produced the answer
         shares = {
@@ -183,6 +188,7 @@ class ModelService:
         src_ids: list[int],
         prefix_ids: list[int],
         deadline: float | None,
+        stop_ids: tuple[int, ...] = (),
     ) -> tuple[TranslateResponse, Decoded]:
         """Decode and trace `prefix_ids` (after `src_ids`, for a translation model)."""
         limit_s = self.settings.request_timeout_s
@@ -193,7 +199,9 @@ class ModelService:
             )
         started = time.perf_counter()
         # The request's decoding fields carry the same names as DecodingOptions.
-        options = DecodingOptions(**request.model_dump(include=DECODING_FIELDS), deadline=deadline)
+        options = DecodingOptions(
+            **request.model_dump(include=DECODING_FIELDS), deadline=deadline, stop_ids=stop_ids
+        )
         try:
             decoded = decode(checkpoint.model, src_ids, prefix_ids, options)
         except DeadlineExceeded as err:

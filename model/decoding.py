@@ -34,6 +34,7 @@ class DecodingOptions:
     seed: int = 0  # sampling only; seeds this call's own torch.Generator
     top_n: int = 5  # candidates recorded per step
     deadline: float | None = None  # a time.monotonic() value; decoding stops past it
+    stop_ids: tuple[int, ...] = ()  # tokens that end the output like </s> (GPT: the line break)
 
     def __post_init__(self) -> None:
         if self.strategy not in ("greedy", "beam", "sample"):
@@ -71,7 +72,7 @@ class Step:
 class Decoded:
     src_ids: list[int]  # what the encoder read (empty for a decoder-only model)
     prefix_ids: list[int]  # what the decoder started from: <s> (then the prompt, for GPT)
-    output_ids: list[int]  # tokens produced, ending in </s> unless max_new_tokens cut them
+    output_ids: list[int]  # tokens produced, ending in </s> (or a stop id) unless cut short
     steps: list[Step]
     trace: AttentionTrace = field(default_factory=AttentionTrace)
 
@@ -143,7 +144,7 @@ def _greedy_or_sample(
             token = int(probs.argmax().item())
         steps.append(_record(index, token, probs, options.top_n))
         output.append(token)
-        if token == eos or index + 1 == options.max_new_tokens:
+        if token == eos or token in options.stop_ids or index + 1 == options.max_new_tokens:
             break
         traces.append(AttentionTrace())
         fed = torch.tensor([[token]])
@@ -182,7 +183,7 @@ def _beam_search(
         for total, flat in zip(best.values.tolist(), best.indices.tolist(), strict=True):
             row, token = divmod(flat, vocab)
             tokens, steps = beams[row]
-            ends = token == eos or last
+            ends = token == eos or token in options.stop_ids or last
             if not ends and len(next_beams) == k:
                 continue  # a surplus candidate: no beam left for it, so no record either
             step = _record(index, token, probs[row], options.top_n)

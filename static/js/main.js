@@ -88,6 +88,7 @@ function readControls() {
   state.prompt = $("prompt").value;
   state.model = $("model").value;
   state.strategy = $("strategy").value;
+  state.stop_at_line_end = $("stop_at_line_end").checked;
   for (const key of DECODING_KEYS.filter((k) => k !== "strategy")) {
     const value = Number($(key).value);
     if ($(key).value !== "" && Number.isFinite(value)) state[key] = value;
@@ -102,6 +103,7 @@ function writeControls() {
   }
   $("model").value = state.model;
   for (const key of DECODING_KEYS) $(key).value = String(state[key]);
+  $("stop_at_line_end").checked = state.stop_at_line_end;
 }
 
 /**
@@ -326,7 +328,7 @@ function renderStatus() {
 function renderMode() {
   const gpt = state.mode === "gpt";
   for (const id of ["prompt-label", "prompt", "share-box", "role-legend", "compare-panel",
-    "scores-panel"]) {
+    "scores-panel", "stop-label"]) {
     $(id).hidden = !gpt;
   }
   for (const id of ["text-label", "text", "model-label", "encoder-stack", "cross-box"]) {
@@ -519,7 +521,7 @@ function bindEvents() {
   for (const radio of document.querySelectorAll("input[name=mode]")) {
     radio.addEventListener("change", () => setMode(/** @type {HTMLInputElement} */ (radio).value));
   }
-  for (const id of ["model", "strategy", ...DECODING_KEYS]) {
+  for (const id of ["model", "strategy", "stop_at_line_end", ...DECODING_KEYS]) {
     $(id).addEventListener("change", () => { readControls(); render(); });
   }
   $("view").addEventListener("change", () => { state.view = $("view").value; render(); });

@@ -15,6 +15,7 @@ export const DEFAULTS = Object.freeze({
   top_p: 1,
   max_new_tokens: 64,
   seed: 0,
+  stop_at_line_end: true,  // GPT: the answer ends with its line
   view: "decoder.cross",
   layer: 0,
   head: /** @type {number | "mean"} */ ("mean"),
@@ -40,6 +41,8 @@ export function fromQuery(search, seedText) {
     if (NUMBER_KEYS.includes(key)) {
       const value = Number(raw);
       state[key] = Number.isFinite(value) ? value : fallback;
+    } else if (key === "stop_at_line_end") {
+      state.stop_at_line_end = raw !== "false";
     } else if (key === "head") {
       state.head = raw === "mean" ? "mean" : Number.isInteger(Number(raw)) ? Number(raw) : "mean";
     } else {
@@ -89,7 +92,7 @@ export function translationModels(models) {
 export function request(state, models) {
   /** @type {Record<string, any>} */
   const body = state.mode === "gpt"
-    ? { prompt: state.prompt, model: gptModel(models) }
+    ? { prompt: state.prompt, model: gptModel(models), stop_at_line_end: state.stop_at_line_end }
     : { text: state.text, model: modelFor(state.text, state.model) };
   for (const key of DECODING_KEYS) body[key] = state[key];
   return { path: state.mode === "gpt" ? "/api/generate" : "/api/translate", body };

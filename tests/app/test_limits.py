@@ -16,7 +16,7 @@ from app.admission import Admission, ServerBusy
 from app.main import create_app
 from app.schemas import TranslateRequest
 from app.settings import Settings
-from tests.conftest import save_tiny_checkpoint
+from tests.conftest import save_tiny_checkpoint, save_tiny_gpt_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +24,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("models")
     for direction in ("zh-en", "en-zh"):
         save_tiny_checkpoint(directory / direction, direction)
+    save_tiny_gpt_checkpoint(directory / "gpt")  # the default models include the GPT
     return directory
 
 

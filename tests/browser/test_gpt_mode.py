@@ -153,16 +153,21 @@ def test_sampling_controls_reach_generate(page: Page, server_url: str) -> None:
         page.fill(f"#{field}", value)
         page.dispatch_event(f"#{field}", "change")
     first_body, first = generate(page, "#submit")
-    assert {k: first_body[k] for k in ("strategy", "temperature", "top_k", "top_p", "seed")} == {
+    sent = ("strategy", "temperature", "top_k", "top_p", "seed", "stop_at_line_end")
+    assert {k: first_body[k] for k in sent} == {
         "strategy": "sample",
         "temperature": 0.7,
         "top_k": 5,
         "top_p": 0.9,
         "seed": 7,
+        "stop_at_line_end": True,
     }
     assert all(len(step["candidates"]) <= 5 for step in first["steps"])
     _, again = generate(page, "#submit")
     assert again["target_tokens"] == first["target_tokens"]  # the same seed, the same sample
+    page.uncheck("#stop_at_line_end")
+    body, _ = generate(page, "#submit")
+    assert body["stop_at_line_end"] is False and "stop_at_line_end=false" in page.url
 
 
 def test_back_to_translate_restores_the_encoder_decoder(

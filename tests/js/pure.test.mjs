@@ -129,7 +129,10 @@ test("GPT mode asks /api/generate with the prompt and the first GPT", () => {
   assert.deepEqual(translationModels(MODELS).map((m) => m.name), ["zh-en", "en-zh"]);
   const { path, body } = request({ ...DEFAULTS, mode: "gpt", prompt: "猫 =>", top_k: 5 }, MODELS);
   assert.equal(path, "/api/generate");
-  assert.deepEqual([body.prompt, body.model, body.top_k, body.text], ["猫 =>", "gpt", 5, undefined]);
+  assert.deepEqual([body.prompt, body.model, body.top_k, body.text, body.stop_at_line_end],
+    ["猫 =>", "gpt", 5, undefined, true]);
+  assert.equal(request({ ...DEFAULTS, text: "猫" }, MODELS).body.stop_at_line_end, undefined);
+  assert.equal(fromQuery("?stop_at_line_end=false", "s").stop_at_line_end, false);
   assert.ok(!isSeedRequest({ ...DEFAULTS, mode: "gpt", text: "seed" }, "seed"));
 });
 

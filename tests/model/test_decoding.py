@@ -219,6 +219,19 @@ def test_gpt_decodes_from_a_prompt(gpt: GPT) -> None:
     assert decoded.trace["decoder.1.self"].shape == (4, rows, rows)
 
 
+@pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])
+def test_a_stop_id_ends_the_output_like_eos(gpt: GPT, strategy: str) -> None:
+    free = decode(gpt, [], [1, 7, 8], DecodingOptions(strategy=strategy, max_new_tokens=12))
+    stop = free.output_ids[2]  # a token this model writes third, when nothing stops it
+    assert stop != gpt.config.eos_id
+    stopped = decode(
+        gpt, [], [1, 7, 8], DecodingOptions(strategy=strategy, max_new_tokens=12, stop_ids=(stop,))
+    )
+    first = free.output_ids.index(stop)
+    assert stopped.output_ids == free.output_ids[: first + 1]  # the same path, cut at the stop
+    assert len(stopped.steps) == len(stopped.output_ids)
+
+
 def test_bad_options_and_inputs_are_clear_errors(transformer: Transformer) -> None:
     with pytest.raises(ValueError, match="beam_size"):
         DecodingOptions(beam_size=9)

@@ -91,3 +91,20 @@ def test_shipped_gpt_keeps_its_claimed_bleu() -> None:
     scores = evaluate_gpt(checkpoint.model, checkpoint.tgt_tokenizer, dev, pool)
     for shots in ("zero_shot", "three_shot"):
         assert scores[f"{shots}_bleu"] >= metrics[f"dev_{shots}_bleu_first_200"] - 1.0
+
+
+@needs_gpt
+def test_shipped_gpt_answers_end_at_the_line_end_unless_asked_not_to() -> None:
+    from app.schemas import GenerateRequest
+    from app.service import ModelService
+    from app.settings import Settings
+
+    service = ModelService(Settings(models=["gpt"]))
+    service.load()
+    prompt = "我爱你。 => I love you.\n他是学生。 => He is a student.\n我有一只猫。 =>"
+    free = service.generate(GenerateRequest(prompt=prompt, stop_at_line_end=False))
+    assert "\n" in free.target_tokens[:-1]  # left alone, it writes a line of its own
+    stopped = service.generate(GenerateRequest(prompt=prompt))
+    line_end = free.target_tokens.index("\n")
+    assert stopped.target_tokens == free.target_tokens[: line_end + 1]
+    assert stopped.translation == free.translation.split("\n")[0].strip()
