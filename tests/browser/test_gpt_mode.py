@@ -199,3 +199,13 @@ def test_a_shared_gpt_url_opens_in_gpt_mode_and_shows_markup_literally(
     assert watched["dialogs"] == []
     assert page.locator(".prefix img, .prefix b, #self-plot img, #compare-panel img").count() == 0
     assert watched["errors"] == []
+
+
+def test_gpt_mode_is_usable_on_a_phone(page: Page, server_url: str, watched: dict) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server_url)
+    rendered(page)
+    switch_to_gpt(page)
+    wait_until(page, "document.querySelectorAll('.score-table').length === 2")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    assert watched["errors"] == []
