@@ -98,17 +98,31 @@ def translate(model: GPT, tok: Tokenizer, demonstrations: list[Pair], query: str
     return tok.decode(ids[: ids.index(newline)] if newline in ids else ids)
 
 
-def evaluate_gpt(model: GPT, tok: Tokenizer, dev: list[Pair], pool: list[Pair]) -> dict[str, float]:
-    """BLEU and chrF zero-shot and three-shot (fixed demonstrations from the training pairs)."""
+def gpt_answers(
+    model: GPT, tok: Tokenizer, dev: list[Pair], pool: list[Pair]
+) -> dict[str, list[str]]:
+    """Greedy answers to every dev sentence, zero-shot and three-shot (fixed demonstrations
+    from the training pairs)."""
     model.eval()
     demonstrations = random.Random(EVAL_SEED).sample(pool, EVAL_SHOTS)
-    refs = [en for _, en in dev]
+    return {
+        label: [translate(model, tok, shown, zh) for zh, _ in dev]
+        for label, shown in (("zero_shot", []), ("three_shot", demonstrations))
+    }
+
+
+def answer_scores(answers: dict[str, list[str]], refs: list[str]) -> dict[str, float]:
+    """BLEU and chrF of each kind of answer against the references."""
     scores: dict[str, float] = {}
-    for label, shown in (("zero_shot", []), ("three_shot", demonstrations)):
-        hyps = [translate(model, tok, shown, zh) for zh, _ in dev]
+    for label, hyps in answers.items():
         scores[f"{label}_bleu"] = round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
         scores[f"{label}_chrf"] = round(sacrebleu.corpus_chrf(hyps, [refs]).score, 2)
     return scores
+
+
+def evaluate_gpt(model: GPT, tok: Tokenizer, dev: list[Pair], pool: list[Pair]) -> dict[str, float]:
+    """BLEU and chrF zero-shot and three-shot on `dev`."""
+    return answer_scores(gpt_answers(model, tok, dev, pool), [en for _, en in dev])
 
 
 def best_heads(model: GPT, vocab_size: int) -> dict[str, float]:
@@ -236,8 +250,11 @@ def export(args, model: GPT, tok: Tokenizer, state: dict, dev: list[Pair], pool:
     }
     save_checkpoint(args.export, model, None, tok, meta)
     exported = load_checkpoint(args.export)  # measure what ships: the fp16 weights
-    scores = evaluate_gpt(exported.model, tok, dev, pool)
-    first_200 = evaluate_gpt(exported.model, tok, dev[:200], pool)  # what a test re-checks
+    answers = gpt_answers(exported.model, tok, dev, pool)
+    refs = [en for _, en in dev]
+    scores = answer_scores(answers, refs)
+    first = {label: hyps[:200] for label, hyps in answers.items()}
+    first_200 = answer_scores(first, refs[:200])  # what a test re-checks
     metrics = {
         **{f"dev_{name}": value for name, value in scores.items()},
         **{f"dev_{name}_first_200": value for name, value in first_200.items()},

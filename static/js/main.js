@@ -157,10 +157,9 @@ async function loadComparison(id) {
   } else {
     state.compare.note = `Translating “${sentence}” with ${model}…`;
     renderComparison();
-    const body = { text: sentence, model };
-    for (const key of DECODING_KEYS) body[key] = state[key];
+    const { path, body } = request({ ...state, mode: "translate", text: sentence, model }, models);
     try {
-      const response = await postJson("/api/translate", body);
+      const response = await postJson(path, body);
       if (id !== state.requests) return;
       state.compare = { response, note: `The same sentence, “${sentence}”, in both models.` };
     } catch (err) {
