@@ -12,6 +12,7 @@ attention map traced. One process, one thread each, medians. Writes bench/result
 """
 
 import argparse
+from collections.abc import Callable
 
 import torch
 import transformers
@@ -48,6 +49,27 @@ def build_peer(config) -> MarianMTModel:
     return MarianMTModel(peer_config).eval()
 
 
+def generate_call(peer: MarianMTModel, source: torch.Tensor, tokens: int) -> Callable[[], object]:
+    """The peer's greedy generate, with every attention map and score, forced to `tokens`."""
+
+    @torch.inference_mode()
+    def generate() -> object:
+        result = peer.generate(
+            source,
+            max_new_tokens=tokens,
+            min_new_tokens=tokens,
+            do_sample=False,
+            num_beams=1,
+            output_attentions=True,
+            output_scores=True,
+            return_dict_in_generate=True,
+        )
+        assert result.cross_attentions is not None
+        return result
+
+    return generate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=15)
@@ -66,23 +88,7 @@ def main() -> None:
             args.repeats,
         )
         source = torch.randint(4, config.src_vocab_size, (1, len(src_ids)))
-
-        @torch.inference_mode()
-        def generate() -> object:
-            result = peer.generate(
-                source,  # noqa: B023
-                max_new_tokens=produced,  # noqa: B023
-                min_new_tokens=produced,  # noqa: B023
-                do_sample=False,
-                num_beams=1,
-                output_attentions=True,
-                output_scores=True,
-                return_dict_in_generate=True,
-            )
-            assert result.cross_attentions is not None
-            return result
-
-        peer_ms = times_ms(generate, args.repeats)
+        peer_ms = times_ms(generate_call(peer, source, produced), args.repeats)
         ours_p50, peer_p50 = summary(ours_ms)["p50_ms"], summary(peer_ms)["p50_ms"]
         rows.append(
             {
