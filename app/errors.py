@@ -59,7 +59,10 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     detail = exc.detail
     if exc.status_code == 400 and detail == "There was an error parsing the body":
-        detail = "the request body could not be read as JSON text; send it as UTF-8"
+        detail = (
+            "the request body could not be read as JSON: send UTF-8 text, without nesting "
+            "thousands deep or numbers thousands of digits long"
+        )
     elif exc.status_code == 404 and detail == "Not Found":
         detail = f"there is nothing at {request.url.path}; the API is listed at /docs"
     elif exc.status_code == 405:

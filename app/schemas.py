@@ -7,6 +7,7 @@ Weights are nested lists [head][query][key] whose sizes are checked against the 
 """
 
 import json
+import math
 from typing import Any, Literal, TypeVar
 
 from pydantic import (
@@ -61,6 +62,8 @@ class DecodingFields(BaseModel):
         still the integer 4, as JSON Schema says)."""
         if isinstance(value, bool | str):
             raise ValueError(f"{info.field_name} must be a number, not {json.dumps(value)}")
+        if isinstance(value, float) and not math.isfinite(value):  # JSON's NaN and Infinity
+            raise ValueError(f"{info.field_name} must be a finite number, not {value}")
         return value
 
 
@@ -110,6 +113,14 @@ class GenerateRequest(DecodingFields):
         description="end the answer at the end of its line, as the evaluation does; false lets "
         "the GPT go on writing lines of its own",
     )
+
+    @field_validator("stop_at_line_end", mode="before")
+    @classmethod
+    def true_or_false(cls, value: object) -> object:
+        """`"no"` or `0` would become false quietly; only JSON's true and false are taken."""
+        if not isinstance(value, bool):
+            raise ValueError(f"stop_at_line_end must be true or false, not {json.dumps(value)}")
+        return value
 
     model_config = examples(
         {"prompt": "我有一只猫。 =>"},

@@ -44,8 +44,8 @@ class UnknownModelError(LookupError):
     pass
 
 
-class PromptTooLongError(ValueError):
-    """A GPT prompt longer, in tokens, than the model's positions allow (a 422)."""
+class TooLongError(ValueError):
+    """A text or prompt longer, in tokens, than the model's positions allow (a 422)."""
 
 
 class ModelService:
@@ -96,8 +96,9 @@ class ModelService:
 
     async def translate_json(self, request: TranslateRequest) -> bytes:
         """Translate under admission control, and serialize on the inference thread too, so the
-        event loop only moves bytes. Raises ServerBusy (503) and UnknownModelError (404)."""
-        self.get(request.model, "encoder-decoder")  # a 404 before it takes a place in line
+        event loop only moves bytes. Raises ServerBusy (503), UnknownModelError (404) and
+        TooLongError (422); the last two before the request takes a place in line."""
+        self.source_ids(request)
         deadline = time.monotonic() + self.settings.request_timeout_s
         return await self.admission.run(
             lambda: self.translate(request, deadline).model_dump_json().encode()
@@ -105,7 +106,7 @@ class ModelService:
 
     async def generate_json(self, request: GenerateRequest) -> bytes:
         """As translate_json, for a GPT continuing a prompt."""
-        self.get(request.model, "decoder-only")
+        self.prompt_ids(request)
         deadline = time.monotonic() + self.settings.request_timeout_s
         return await self.admission.run(
             lambda: self.generate(request, deadline).model_dump_json().encode()
@@ -135,30 +136,47 @@ class ModelService:
             )
         return self.head_scores_by_model[checkpoint.name]
 
+    def source_ids(self, request: TranslateRequest) -> tuple[Checkpoint, list[int]]:
+        """The translation model asked for and the text's tokens, checked: all of them fit."""
+        checkpoint = self.get(request.model, "encoder-decoder")
+        if checkpoint.src_tokenizer is None:
+            raise UnknownModelError(f"'{checkpoint.name}' is a GPT; use /api/generate")
+        src_ids = checkpoint.src_tokenizer.encode(request.text.strip())
+        limit = checkpoint.config.max_len
+        if len(src_ids) > limit:  # cutting it would translate a sentence nobody typed
+            raise TooLongError(
+                f"the text is {len(src_ids)} tokens; '{checkpoint.name}' reads at most {limit}: "
+                "shorten it or split it into sentences"
+            )
+        return checkpoint, src_ids
+
+    def prompt_ids(self, request: GenerateRequest) -> tuple[Checkpoint, list[int]]:
+        """The GPT asked for and the prompt's tokens, checked: they fit with room to answer."""
+        checkpoint = self.get(request.model, "decoder-only")
+        if checkpoint.config.architecture != "decoder-only":
+            raise UnknownModelError(f"'{checkpoint.name}' translates; use /api/translate")
+        prompt_ids = checkpoint.tgt_tokenizer.encode(request.prompt.strip())
+        limit = checkpoint.config.max_len - 2  # <s>, the prompt, and room for one answer token
+        if len(prompt_ids) > limit:
+            raise TooLongError(
+                f"the prompt is {len(prompt_ids)} tokens; '{checkpoint.name}' reads at most "
+                f"{limit} with room to answer: shorten it or use fewer demonstrations"
+            )
+        return checkpoint, prompt_ids
+
     def translate(
         self, request: TranslateRequest, deadline: float | None = None
     ) -> TranslateResponse:
         """Decode and trace on the calling thread; `deadline` is a time.monotonic() value."""
-        checkpoint = self.get(request.model, "encoder-decoder")
-        if checkpoint.src_tokenizer is None:
-            raise UnknownModelError(f"'{checkpoint.name}' is a GPT; use /api/generate")
-        src_ids = checkpoint.src_tokenizer.encode(request.text.strip())[: checkpoint.config.max_len]
+        checkpoint, src_ids = self.source_ids(request)
         return self.run(checkpoint, request, src_ids, [checkpoint.config.bos_id], deadline)[0]
 
     def generate(self, request: GenerateRequest, deadline: float | None = None) -> GenerateResponse:
-        checkpoint = self.get(request.model, "decoder-only")
-        if checkpoint.config.architecture != "decoder-only":
-            raise UnknownModelError(f"'{checkpoint.name}' translates; use /api/translate")
-        tok, c = checkpoint.tgt_tokenizer, checkpoint.config
-        prompt_ids = tok.encode(request.prompt.strip())
-        if len(prompt_ids) > c.max_len - 2:  # <s>, the prompt, and room for one answer token
-            raise PromptTooLongError(
-                f"the prompt is {len(prompt_ids)} tokens; '{checkpoint.name}' reads at most "
-                f"{c.max_len - 2} with room to answer: shorten it or use fewer demonstrations"
-            )
+        checkpoint, prompt_ids = self.prompt_ids(request)
+        tok = checkpoint.tgt_tokenizer
         newline = tok.hf.token_to_id(NEWLINE)
         stop_ids = (newline,) if request.stop_at_line_end and newline is not None else ()
-        prefix_ids = [c.bos_id, *prompt_ids]
+        prefix_ids = [checkpoint.config.bos_id, *prompt_ids]
         response, decoded = self.run(checkpoint, request, [], prefix_ids, deadline, stop_ids)
         if decoded.output_ids and decoded.output_ids[-1] in stop_ids:  # the line break ends it
             response.translation = tok.decode(decoded.output_ids[:-1])

@@ -40,7 +40,10 @@ def gpt() -> GPT:
 
 
 def save_tiny_checkpoint(
-    directory: Path, direction: str = "zh-en", dtype: torch.dtype = torch.float16
+    directory: Path,
+    direction: str = "zh-en",
+    dtype: torch.dtype = torch.float16,
+    max_len: int = 40,
 ) -> Transformer:
     """A random-weight checkpoint with real tokenizers: its words are nonsense, its shapes real."""
     zh_tok = train_char_tokenizer(["我有一只猫。", "你好。", "今天天气很好。"])
@@ -48,7 +51,9 @@ def save_tiny_checkpoint(
     src_tok, tgt_tok = (zh_tok, en_tok) if direction == "zh-en" else (en_tok, zh_tok)
     torch.manual_seed(0)
     model = Transformer(
-        tiny_config(src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size)
+        tiny_config(
+            src_vocab_size=src_tok.vocab_size, tgt_vocab_size=tgt_tok.vocab_size, max_len=max_len
+        )
     ).eval()
     source, target = direction.split("-")
     meta = {"direction": direction, "source_language": source, "target_language": target}

@@ -17,15 +17,16 @@ from app.schemas import (
     TranslateResponse,
     limited,
 )
-from app.service import ModelService, PromptTooLongError, UnknownModelError
+from app.service import ModelService, TooLongError, UnknownModelError
 from app.settings import Settings
 
 ERRORS = {404: {"model": Problem}, 422: {"model": Problem}}
+BUSY = {503: {"model": Problem, "description": "busy or past the deadline; see Retry-After"}}
 INFERENCE_ERRORS = {
     **ERRORS,
-    400: {"model": Problem, "description": "the body is not UTF-8 text"},
+    **BUSY,
+    400: {"model": Problem, "description": "the body could not be read as JSON"},
     413: {"model": Problem, "description": "the body is over the size limit"},
-    503: {"model": Problem, "description": "busy or past the deadline; see Retry-After"},
 }
 
 
@@ -50,6 +51,8 @@ def build_router(settings: Settings) -> APIRouter:
             content = await service_of(request).translate_json(body)
         except UnknownModelError as err:
             raise HTTPException(status_code=404, detail=str(err)) from err
+        except TooLongError as err:
+            raise HTTPException(status_code=422, detail=str(err)) from err
         return Response(content, media_type="application/json")
 
     @router.post("/generate", response_model=GenerateResponse, responses=INFERENCE_ERRORS)
@@ -60,11 +63,11 @@ def build_router(settings: Settings) -> APIRouter:
             content = await service_of(request).generate_json(body)
         except UnknownModelError as err:
             raise HTTPException(status_code=404, detail=str(err)) from err
-        except PromptTooLongError as err:
+        except TooLongError as err:
             raise HTTPException(status_code=422, detail=str(err)) from err
         return Response(content, media_type="application/json")
 
-    @router.get("/head-scores", responses=ERRORS)
+    @router.get("/head-scores", responses={**ERRORS, **BUSY})  # computed once, under admission
     async def get_head_scores(request: Request, model: str | None = None) -> HeadScores:
         """What each GPT head does: induction and previous-token scores, layer × head."""
         try:

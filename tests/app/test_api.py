@@ -17,7 +17,7 @@ from tests.model.test_transformer import ENCODER_DECODER_SITES
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     models = tmp_path_factory.mktemp("models")
     for direction in ("zh-en", "en-zh"):
-        save_tiny_checkpoint(models / direction, direction)
+        save_tiny_checkpoint(models / direction, direction, max_len=256)  # as the shipped ones
     app = create_app(Settings(model_dir=models, models=["zh-en", "en-zh"]))
     with TestClient(app) as test_client:  # runs the lifespan: models load once
         yield test_client
@@ -163,6 +163,9 @@ def test_unknown_characters_show_as_unk(client: TestClient) -> None:
         ({"text": "猫", "seed": False}, 422, "seed must be a number, not false"),
         ({"text": "猫", "beam_size": "4"}, 422, 'beam_size must be a number, not "4"'),
         ({"text": "猫", "model": "fr-de"}, 404, "there is no model 'fr-de'"),
+        # Within the character limit, over the positions (each ﷺ is 18 characters under NFKC):
+        # it was cut to 256 tokens, silently.
+        ({"text": "\ufdfa" * 20, "model": "en-zh"}, 422, "tokens; 'en-zh' reads at most 256"),
     ],
 )
 def test_bad_requests_say_why(client: TestClient, body: dict, status: int, detail: str) -> None:
@@ -182,15 +185,48 @@ def test_lone_surrogate_is_refused_in_words(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "status"),
-    [(b'{"text": "cat"', 422), (b"not json", 422), (b"", 422), (b"\xff\xfe\x00", 400)],
+    ("raw", "status", "detail"),
+    [
+        (b'{"text": "cat"', 422, "not valid JSON"),
+        (b"not json", 422, "not valid JSON"),
+        (b"", 422, "the body is required"),
+        (b"\xff\xfe\x00", 400, "send UTF-8 text"),
+        (b'{"text": "cat", "temperature": NaN}', 422, "temperature must be a finite number"),
+        (b'{"text": "cat", "top_p": Infinity}', 422, "top_p must be a finite number"),
+        (b'{"text": "cat", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400, "nesting"),
+    ],
 )
-def test_malformed_bodies(client: TestClient, raw: bytes, status: int) -> None:
+def test_malformed_bodies(client: TestClient, raw: bytes, status: int, detail: str) -> None:
     response = client.post(
         "/api/translate", content=raw, headers={"Content-Type": "application/json"}
     )
     assert response.status_code == status
-    assert response.json()["detail"]
+    assert detail in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/x-www-form-urlencoded", "text/plain; charset=utf-8"]
+)
+def test_a_json_body_is_read_whatever_its_label(client: TestClient, content_type: str | None):
+    """`curl -X POST /api/translate -d '{"text": ...}'` (the design's call) labels its body as a
+    form; the API reads it as the JSON it is."""
+    body = json.dumps({"text": "我有一只猫。"}).encode()
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    response = client.post("/api/translate", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["translation"] == translate(client)["translation"]
+    form = client.post("/api/translate", content=b"text=cat", headers=headers)
+    assert form.status_code == 422 and "not valid JSON" in form.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/", "/api/models", "/docs"])
+def test_head_is_answered_like_get_without_a_body(client: TestClient, path: str) -> None:
+    got, head = client.get(path), client.head(path)
+    assert got.status_code == head.status_code == 200
+    assert head.content == b"" and got.content
+    for name in ("content-type", "content-length", "content-security-policy"):
+        assert head.headers.get(name) == got.headers.get(name)
+    assert client.head("/nothing-here").status_code == 404
 
 
 def test_openapi_lists_routes_with_examples(client: TestClient) -> None:

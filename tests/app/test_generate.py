@@ -85,6 +85,8 @@ def test_seeded_sampling_repeats(client: TestClient) -> None:
         ({"prompt": "猫", "text": "猫"}, 422, "'text' is not a field"),
         ({"prompt": "猫", "model": "zh-en"}, 404, "'zh-en' translates; use /api/translate"),
         ({"prompt": "猫", "model": "gpt-9"}, 404, "there is no model 'gpt-9'"),
+        ({"prompt": "猫", "stop_at_line_end": "no"}, 422, 'must be true or false, not "no"'),
+        ({"prompt": "猫", "stop_at_line_end": 0}, 422, "must be true or false, not 0"),
     ],
 )
 def test_bad_requests_say_why(client: TestClient, body: dict, status: int, detail: str) -> None:

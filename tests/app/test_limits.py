@@ -164,6 +164,20 @@ def test_overload_is_a_503_with_retry_after(models: Path, monkeypatch) -> None:
         assert post(client, {"text": "我有一只猫。"}).status_code == 200
 
 
+def test_a_request_that_can_never_run_is_refused_before_it_waits(models: Path) -> None:
+    """A wrong model or an over-long input is a 4xx even while the server is full: the checks
+    come before admission, so such requests neither wait nor take a place in line."""
+    with client_with(models, max_concurrent=1, max_queue=0) as client:
+        service = client.app.state.service
+        service.admission.run = None  # any request that reached admission would fail with a 500
+        assert post(client, {"text": "猫", "model": "gpt"}).status_code == 404
+        assert post(client, {"text": "猫" * 41}).status_code == 422
+        generate = client.post("/api/generate", json={"prompt": "猫。" * 30})
+        assert generate.status_code == 422 and "tokens" in generate.json()["detail"]
+        wrong_model = client.post("/api/generate", json={"prompt": "猫", "model": "zh-en"})
+        assert wrong_model.status_code == 404
+
+
 def test_a_request_past_its_deadline_is_a_503(models: Path, monkeypatch) -> None:
     with client_with(models, request_timeout_s=0.2) as client:
         real_decode = service_module.decode
