@@ -4,8 +4,9 @@
     attnscope translate [--model zh-en|en-zh] [--file FILE] < sentences.txt
 
 Reads one sentence per line and writes one translation per line, in order. The model loads once
-and sentences are decoded in padded batches. A line that cannot be translated (empty, or failing
-for any reason) gives an empty line and a warning on stderr, never a stop.
+and sentences are decoded in padded batches. A line that cannot be translated (empty, longer than
+the model's positions, or failing for any reason) gives an empty line and, unless it was empty, a
+warning on stderr, never a stop.
 """
 
 import argparse
@@ -43,9 +44,17 @@ def translate_lines(
         raise SystemExit(f"{model_dir} is not a translation model")
     limit = checkpoint.config.max_len
     for number, batch in enumerate(batched(lines, batch_size)):
-        sources = [src_tok.encode(text)[:limit] for text in batch]
+        sources = [src_tok.encode(text) for text in batch]
+        for i, ids in enumerate(sources):
+            if len(ids) > limit:  # cut short, it would be a translation of something else
+                log.warning(
+                    "line %d is %d tokens; the model reads at most %d: split it into sentences",
+                    number * batch_size + i + 1,
+                    len(ids),
+                    limit,
+                )
         outputs: dict[int, str] = {}
-        wanted = [i for i, ids in enumerate(sources) if ids]
+        wanted = [i for i, ids in enumerate(sources) if 0 < len(ids) <= limit]
         try:
             if beam_size > 1:
                 options = DecodingOptions(strategy="beam", beam_size=beam_size)
@@ -56,7 +65,7 @@ def translate_lines(
                 found = greedy_batch(
                     model,
                     [sources[i] for i in wanted],
-                    max_new_tokens=2 * max(len(sources[i]) for i in wanted) + 10,
+                    max_new_tokens=[2 * len(sources[i]) + 10 for i in wanted],  # each its own
                 )
                 outputs = {i: tgt_tok.decode(ids) for i, ids in zip(wanted, found, strict=True)}
         except Exception as err:  # one bad batch must not lose the rest of the file
@@ -68,7 +77,7 @@ def translate_lines(
                 err,
             )
         for i, text in enumerate(batch):
-            if text.strip() and i not in outputs:
+            if text.strip() and i not in outputs and len(sources[i]) <= limit:
                 log.warning("line %d: no translation", number * batch_size + i + 1)
             yield outputs.get(i, "")
 
@@ -78,7 +87,11 @@ def translate_command(args: argparse.Namespace) -> int:
 
     model_dir = args.model_dir or shipped_checkpoint(args.model)
     if args.file:
-        source = args.file.open(encoding="utf-8", errors="replace")
+        try:
+            source = args.file.open(encoding="utf-8", errors="replace")
+        except OSError as err:  # missing, a directory, not readable
+            log.error("cannot read %s: %s", args.file, err.strerror or err)
+            return 2
     else:
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # bad bytes become U+FFFD
         source = sys.stdin
@@ -108,6 +121,12 @@ def serve_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attnscope", description="attnscope: a Transformer, opened up while it translates."
@@ -117,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--model", choices=MODELS, default="zh-en", help="shipped model")
     translate.add_argument("--model-dir", type=Path, help="a checkpoint directory instead")
     translate.add_argument("--file", type=Path, help="read sentences from FILE, not stdin")
-    translate.add_argument("--batch-size", type=int, default=64)
+    translate.add_argument("--batch-size", type=positive_int, default=64, help="default 64")
     translate.add_argument(
         "--beam-size",
         type=int,

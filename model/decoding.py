@@ -241,13 +241,18 @@ def decode(
 
 @torch.inference_mode()
 def greedy_batch(
-    model: Seq2Seq, sources: list[list[int]], max_new_tokens: int = 64
+    model: Seq2Seq, sources: list[list[int]], max_new_tokens: int | list[int] = 64
 ) -> list[list[int]]:
     """Greedy outputs (without </s>) for many sources at once, untraced: for evaluation and the CLI.
 
     Sources are padded into one batch; finished rows keep running (cheaply) until all are done.
+    `max_new_tokens` is one limit for all, or one per source (so that a source's output does
+    not depend on the batch it happens to be in).
     """
     c = model.config
+    limits = [max_new_tokens] * len(sources) if isinstance(max_new_tokens, int) else max_new_tokens
+    if len(limits) != len(sources):
+        raise ValueError("max_new_tokens needs one limit per source")
     longest = max(len(s) for s in sources)
     src = torch.full((len(sources), longest), c.pad_id)
     for row, ids in enumerate(sources):
@@ -257,11 +262,12 @@ def greedy_batch(
     tokens = torch.full((len(sources), 1), c.bos_id)
     done = torch.zeros(len(sources), dtype=torch.bool)
     produced: list[torch.Tensor] = []
-    for _ in range(min(max_new_tokens, c.max_len)):
+    limit = torch.tensor(limits)
+    for step in range(min(max(limits), c.max_len)):
         logits = model.decode(tokens, memory, memory_mask, cache=cache)[:, -1]  # (B, V)
         tokens = logits.argmax(-1, keepdim=True).masked_fill(done[:, None], c.pad_id)  # (B, 1)
         produced.append(tokens)
-        done |= tokens[:, 0] == c.eos_id
+        done |= (tokens[:, 0] == c.eos_id) | (limit <= step + 1)
         if done.all():
             break
     outputs: list[list[int]] = []

@@ -57,3 +57,37 @@ def test_missing_model_is_a_clear_error(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"x\n"), encoding="utf-8"))
     assert main(["translate", "--model-dir", str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in caplog.text
+
+
+def test_a_lines_translation_does_not_depend_on_its_neighbours(model_dir: Path) -> None:
+    """Each line's output limit comes from its own length, not its batch's longest line."""
+    alone = list(translate_lines(["我有一只猫。"], model_dir))
+    beside = list(translate_lines(["我有一只猫。", "我有一只猫。你好。" * 4], model_dir))
+    assert beside[0] == alone[0]
+
+
+def test_a_line_longer_than_the_model_reads_is_refused_in_words(
+    model_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = list(translate_lines(["你好。", "你" * 41, "你好。"], model_dir))
+    assert out[1] == "" and out[0] == out[2] != ""
+    assert "line 2 is 41 tokens; the model reads at most 40" in caplog.text
+
+
+@pytest.mark.parametrize("where", ["missing.txt", "."])
+def test_an_unreadable_file_is_one_clear_line(
+    model_dir: Path, tmp_path: Path, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / where
+    assert main(["translate", "--model-dir", str(model_dir), "--file", str(path)]) == 2
+    assert f"cannot read {path}" in caplog.text
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "two"])
+def test_batch_size_must_be_at_least_one(
+    model_dir: Path, size: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["translate", "--model-dir", str(model_dir), "--batch-size", size])
+    assert exit_info.value.code == 2
+    assert "must be a whole number of at least 1" in capsys.readouterr().err

@@ -211,6 +211,17 @@ def test_batched_greedy_equals_one_at_a_time(transformer: Transformer) -> None:
         assert out == [t for t in alone if t != 2]
 
 
+def test_batched_greedy_keeps_each_sources_own_limit(transformer: Transformer) -> None:
+    sources = [SRC, [7, 8], [9, 10, 11, 12, 13, 14, 15, 16]]
+    limits = [3, 1, 9]
+    batched = greedy_batch(transformer, sources, max_new_tokens=limits)
+    for src, limit, out in zip(sources, limits, batched, strict=True):
+        alone = decode(transformer, src, BOS, DecodingOptions(max_new_tokens=limit)).output_ids
+        assert out == [t for t in alone if t != 2] and len(out) <= limit
+    with pytest.raises(ValueError, match="one limit per source"):
+        greedy_batch(transformer, sources, max_new_tokens=[3, 4])
+
+
 def test_gpt_decodes_from_a_prompt(gpt: GPT) -> None:
     prompt = [1, 5, 6, 7]
     decoded = decode(gpt, [], prompt, DecodingOptions(max_new_tokens=5))
