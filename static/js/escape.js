@@ -3,3 +3,12 @@
 export function escapeLabel(text) {
   return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
+
+/**
+ * A token as the page shows it: the line break, which would otherwise be an empty chip or an
+ * empty label, as ↵.
+ * @param {string} token
+ */
+export function shownToken(token) {
+  return token === "\n" ? "↵" : token;
+}

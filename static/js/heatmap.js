@@ -1,6 +1,6 @@
 // @ts-check
 // Pure functions from an API response to Plotly traces and layouts (no DOM here).
-import { escapeLabel } from "./escape.js";
+import { escapeLabel, shownToken } from "./escape.js";
 
 /** @typedef {import("./types.js").AttentionMap} AttentionMap */
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
@@ -53,7 +53,7 @@ export function headTrace(map, head, where = {}) {
   const causal = isCausal(map);
   const z = matrix.map((row, q) => row.map((w, k) => (causal && k > q ? null : w)));
   const customdata = matrix.map((row, q) =>
-    row.map((_, k) => [escapeLabel(map.query_tokens[q]), escapeLabel(map.key_tokens[k])]),
+    row.map((_, k) => [label(map.query_tokens[q]), label(map.key_tokens[k])]),
   );
   return {
     type: "heatmap",
@@ -73,27 +73,40 @@ export function headTrace(map, head, where = {}) {
   };
 }
 
-/** Numeric axis labelled with (escaped) tokens. @param {string[]} tokens */
-export function tokenAxis(tokens, title) {
+/** A token as a Plotly label: shown (↵ for a line break), then escaped. @param {string} token */
+const label = (token) => escapeLabel(shownToken(token));
+
+/**
+ * Numeric axis labelled with (escaped) tokens. With more tokens than `room` labels fit, every
+ * k-th is labelled (hovering a cell still names both of its tokens).
+ * @param {string[]} tokens @param {string} title @param {number} [room] labels that fit
+ */
+export function tokenAxis(tokens, title, room = Infinity) {
+  const every = Math.max(1, Math.ceil(tokens.length / Math.max(1, room)));
+  const labelled = tokens.map((_, i) => i).filter((i) => i % every === 0);
   return {
-    title: { text: title },
-    tickvals: tokens.map((_, i) => i),
-    ticktext: tokens.map(escapeLabel),
+    title: { text: every > 1 ? `${title} (one label in ${every})` : title },
+    tickvals: labelled,
+    ticktext: labelled.map((i) => label(tokens[i])),
     tickangle: tokens.length > 8 ? -45 : 0,
     showgrid: false,
     zeroline: false,
   };
 }
 
-/** @param {AttentionMap} map @param {number | "mean"} head */
-export function headFigure(map, head) {
+/**
+ * @param {AttentionMap} map @param {number | "mean"} head
+ * @param {{x: number, y: number}} [room] how many token labels fit along each axis
+ */
+export function headFigure(map, head, room = { x: Infinity, y: Infinity }) {
   const headName = head === "mean" ? "mean of heads" : `head ${head}`;
   return {
     data: [headTrace(map, head)],
     layout: {
       title: { text: escapeLabel(`${map.name} · ${headName}`) },
-      xaxis: { ...tokenAxis(map.key_tokens, "keys (attended to)"), side: "bottom" },
-      yaxis: { ...tokenAxis(map.query_tokens, "queries (attending)"), autorange: "reversed" },
+      xaxis: { ...tokenAxis(map.key_tokens, "keys (attended to)", room.x), side: "bottom" },
+      yaxis: {
+        ...tokenAxis(map.query_tokens, "queries (attending)", room.y), autorange: "reversed" },
       plot_bgcolor: MASKED_COLOUR,
       margin: { l: 90, r: 20, t: 40, b: 90 },
       annotations: isCausal(map)

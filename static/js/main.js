@@ -5,8 +5,8 @@ import {
   answerToPrompt, findMap, headFigure, layersOf, modelFigure, positionalFigure,
 } from "./heatmap.js";
 import {
-  DECODING_KEYS, fromQuery, gptModel, isSeedRequest, modelFor, queryOf, request, toQuery,
-  translationModels,
+  DECODING_KEYS, fromQuery, gptModel, isSeedRequest, modelFor, queryOf, request, requestOf,
+  toQuery, translationModels, urlState,
 } from "./state.js";
 import {
   attentionRowBars, candidateBars, demonstrationShares, prefixTokens, stepRow,
@@ -19,7 +19,11 @@ import {
 
 // Plotly is a classic script served from the installed plotly package.
 const Plotly = /** @type {any} */ (window).Plotly;
-const PLOT_CONFIG = { responsive: true, displaylogo: false };
+// No mode bar: its buttons were invisible stops for the keyboard and covered plot titles on a
+// phone. Drag still zooms and a double click resets; PNG and JSON have their own buttons.
+const PLOT_CONFIG = { responsive: true, displaylogo: false, displayModeBar: false };
+// Pixels one token label needs along an axis (a CJK character at 12 px, tilted).
+const LABEL_PX = { x: 16, y: 14 };
 const PLAY_INTERVAL_MS = 800;
 
 const EXAMPLES = {
@@ -68,7 +72,10 @@ const GPT = gptModel(models);  // null when the server has no GPT loaded
 const state = {
   ...fromQuery(window.location.search, initial.seed_text),
   /** @type {TranslateResponse | GenerateResponse | null} */ response: null,
+  /** What was asked for the response on screen: the URL shares this, not unsent settings. */
+  /** @type {Record<string, any> | null} */ shown: null,
   error: "",
+  stale: false,  // a newer request failed: what is on screen answers an earlier one
   busy: false,
   requests: 0,  // only the answer to the latest request is shown
   /** @type {number | null} */ player: null,
@@ -91,7 +98,7 @@ function readControls() {
   state.stop_at_line_end = $("stop_at_line_end").checked;
   for (const key of DECODING_KEYS.filter((k) => k !== "strategy")) {
     const value = Number($(key).value);
-    if ($(key).value !== "" && Number.isFinite(value)) state[key] = value;
+    if ($(key).value !== "" && $(key).validity.valid && Number.isFinite(value)) state[key] = value;
   }
 }
 
@@ -115,8 +122,24 @@ function measureUntilPainted(name, start) {
   requestAnimationFrame(() => performance.measure(name, { start, end: performance.now() }));
 }
 
+/**
+ * True when every field is valid; otherwise the browser says what is wrong with the first one
+ * (opening the settings if it is there). Example buttons and Ctrl+Enter come here too, so they
+ * cannot send what the form would refuse.
+ */
+function formIsValid() {
+  const fields = [...$("translate-form").querySelectorAll("input, select, textarea")];
+  const invalid = fields.find((field) => !field.hidden && !field.validity.valid);
+  if (!invalid) return true;
+  const settings = invalid.closest("details");
+  if (settings) settings.open = true;
+  invalid.reportValidity();
+  return false;
+}
+
 async function submit() {
   const start = performance.now();
+  if (!formIsValid()) return;
   readControls();
   stopPlaying();
   const id = ++state.requests;
@@ -124,14 +147,19 @@ async function submit() {
   state.error = "";
   renderStatus();  // only the spinner: redrawing the old plots would delay the request
   const { path, body } = request(state, models);
+  const asked = requestOf(state);
   try {
     const response = await postJson(path, body);
     if (id !== state.requests) return;  // a newer request (or mode) has replaced this one
     state.response = response;
+    state.shown = asked;
+    state.stale = false;
+    state.compare = { response: null, note: "" };  // the old sentence's, until it is replaced
     state.step = 0;
   } catch (err) {
     if (id !== state.requests) return;
     state.error = err instanceof Error ? err.message : String(err);
+    state.stale = state.response !== null;
   } finally {
     if (id === state.requests) {
       state.busy = false;
@@ -187,6 +215,8 @@ function setMode(mode) {
   readControls();
   state.mode = mode;
   state.response = null;
+  state.shown = null;
+  state.stale = false;
   state.compare = { response: null, note: "" };
   if (mode === "gpt") {
     state.view = "decoder.self";
@@ -277,7 +307,10 @@ function renderSteps(response) {
  */
 function renderShares(response, map, row) {
   if (!response.roles.includes("demonstration")) {
-    $("share-plot").textContent = "This prompt has no demonstrations: try the few-shot example.";
+    const note = document.createElement("p");
+    note.className = "explain";  // one sentence, not a bar: outside the bar columns
+    note.textContent = "This prompt has no demonstrations: try the few-shot example.";
+    $("share-plot").replaceChildren(note);
     return;
   }
   const now = demonstrationShares(map, response.roles, row);
@@ -320,7 +353,10 @@ function drawBars(element, bars) {
 function renderStatus() {
   $("translate-form").classList.toggle("busy", state.busy);
   $("translate-form").setAttribute("aria-busy", String(state.busy));
-  $("error").textContent = state.error;
+  $("error").textContent = state.stale
+    ? `${state.error} (What is shown below still answers the previous request.)`
+    : state.error;
+  document.body.classList.toggle("stale", state.stale);
 }
 
 /** Show what belongs to the mode and hide the rest: a GPT has no encoder and no cross-attention. */
@@ -388,6 +424,12 @@ function render() {
     return;
   }
   $("translation").textContent = response.translation;
+  $("translation").classList.toggle("empty", !response.translation.trim());
+  if (!response.translation.trim()) {
+    $("translation").textContent = state.mode === "gpt"
+      ? "(nothing: the first token it chose ended the answer; see the step view)"
+      : "(nothing: the first token it chose was </s>; see the step view)";
+  }
   const layers = layersOf(response, state.view);
   if (!layers.includes(state.layer)) state.layer = layers[0] ?? 0;
   const map = findMap(response, state.view, state.layer);
@@ -401,7 +443,7 @@ function render() {
   $("head").value = String(state.head);
   $("enc-n").textContent = `× ${layersOf(response, "encoder.self").length}`;
   $("dec-n").textContent = `× ${layersOf(response, "decoder.self").length}`;
-  const head = headFigure(map, state.head);
+  const head = headFigure(map, state.head, labelRoom($("head-plot")));
   Plotly.react($("head-plot"), head.data, head.layout, PLOT_CONFIG);
   const grid = modelFigure(response, state.view);
   Plotly.react($("model-plot"), grid.data, grid.layout, PLOT_CONFIG);
@@ -420,7 +462,9 @@ function renderComparison() {
   const gpt = gptResponse();
   const cross = state.compare.response;
   if (!gpt || !cross) {
-    for (const id of ["compare-cross", "compare-gpt"]) Plotly.purge($(id));
+    // An empty figure, not Plotly.purge: purging a plot whose margins Plotly is still
+    // redrawing threw "Cannot read properties of undefined" on every new generation.
+    for (const id of ["compare-cross", "compare-gpt"]) Plotly.react($(id), [], {}, PLOT_CONFIG);
     return;
   }
   const drawn = [
@@ -432,7 +476,7 @@ function renderComparison() {
     const layer = layers.includes(state.layer) ? state.layer : layers[layers.length - 1];
     const map = select(findMap(response, view, layer));
     const head = state.head === "mean" || state.head < map.weights.length ? state.head : "mean";
-    const figure = headFigure(map, head);
+    const figure = headFigure(map, head, labelRoom($(id)));
     figure.layout.margin = { l: 80, r: 10, t: 40, b: 80 };
     Plotly.react($(id), figure.data, figure.layout, PLOT_CONFIG);
   }
@@ -475,8 +519,8 @@ function renderScores() {
         button.className = "score";
         button.textContent = value.toFixed(2);
         button.title = `${site}, head ${head}: ${title.toLowerCase()} ${value.toFixed(4)}`;
-        button.style.backgroundColor = `rgba(42, 91, 215, ${Math.min(1, value).toFixed(3)})`;
-        button.style.color = value > 0.45 ? "#fff" : "var(--ink)";
+        // At most 0.75 of the accent colour, so the dark text keeps a contrast of 4.5:1.
+        button.style.backgroundColor = `rgba(42, 91, 215, ${(0.75 * Math.min(1, value)).toFixed(3)})`;
         button.addEventListener("click", () => {
           state.view = "decoder.self";
           state.layer = layer;
@@ -491,8 +535,16 @@ function renderScores() {
   }));
 }
 
+/** How many token labels fit along each axis of a plot element. @param {HTMLElement} element */
+function labelRoom(element) {
+  return {
+    x: Math.floor(element.clientWidth / LABEL_PX.x),
+    y: Math.floor(element.clientHeight / LABEL_PX.y),
+  };
+}
+
 function syncUrl() {
-  const query = toQuery(state);
+  const query = toQuery(urlState(state, state.shown));
   if (window.location.search.slice(1) !== query) window.history.replaceState(null, "", `?${query}`);
 }
 
@@ -572,6 +624,9 @@ async function start() {
     $("model").append(new Option(`${model.name} (${model.source_language} → ${model.target_language})`,
       model.name));
   }
+  if (![...$("model").options].some((option) => option.value === state.model)) {
+    state.model = "auto";  // a shared link may name a model this server does not have
+  }
   writeControls();
   // Empty plots first, so Plotly's event hooks (.on) exist before events are bound.
   for (const id of ["head-plot", "model-plot"]) {
@@ -585,6 +640,7 @@ async function start() {
   }
   if (isSeedRequest(state, initial.seed_text) && initial.response) {
     state.response = initial.response;
+    state.shown = requestOf(state);
     render();
   } else {
     const step = state.step;  // the shared URL's step survives the fetch

@@ -25,6 +25,8 @@ export const DEFAULTS = Object.freeze({
 /** Fields sent to the API (the rest is view state). */
 export const DECODING_KEYS = ["strategy", "beam_size", "temperature", "top_k", "top_p",
   "max_new_tokens", "seed"];
+/** Everything that decides which answer the server gives. */
+const REQUEST_KEYS = ["mode", "text", "prompt", "model", "stop_at_line_end", ...DECODING_KEYS];
 const NUMBER_KEYS = ["beam_size", "temperature", "top_k", "top_p", "max_new_tokens", "seed",
   "layer", "step"];
 const VIEWS = ["encoder.self", "decoder.self", "decoder.cross"];
@@ -53,6 +55,24 @@ export function fromQuery(search, seedText) {
   if (!VIEWS.includes(state.view)) state.view = DEFAULTS.view;
   if (state.mode === "gpt") state.view = "decoder.self";  // a GPT has no encoder, no cross
   return state;
+}
+
+/**
+ * The request fields of a state: kept with a response, as what was asked for it.
+ * @param {Record<string, any>} state @returns {Record<string, any>}
+ */
+export function requestOf(state) {
+  return Object.fromEntries(REQUEST_KEYS.map((key) => [key, state[key]]));
+}
+
+/**
+ * What the URL should say: the request of the result on screen (`shown`, when there is one),
+ * with the live view state (view, layer, head, step). A setting changed but not yet sent, or a
+ * request that failed, does not change the URL: the link shares what is shown.
+ * @param {Record<string, any>} state @param {Record<string, any> | null} shown
+ */
+export function urlState(state, shown) {
+  return shown ? { ...state, ...shown } : state;
 }
 
 /** Query string holding the text and every setting that differs from its default. */

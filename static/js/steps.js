@@ -1,5 +1,6 @@
 // @ts-check
 // Pure functions for the step player: what step t saw and what it produced.
+import { shownToken } from "./escape.js";
 import { headMatrix } from "./heatmap.js";
 
 /** @typedef {import("./types.js").AttentionMap} AttentionMap */
@@ -35,10 +36,10 @@ export function prefixTokens(response, step) {
   const roles = "roles" in response ? response.roles : [];
   return [
     ...fed.map((text, i) => ({
-      text,
+      text: shownToken(text),
       role: /** @type {TokenRole} */ (ROLE_CLASS[roles[i] ?? (i === 0 ? "start" : "answer")]),
     })),
-    { text: response.target_tokens[step] ?? "", role: /** @type {TokenRole} */ ("current") },
+    { text: shownToken(response.target_tokens[step] ?? ""), role: /** @type {TokenRole} */ ("current") },
   ];
 }
 
@@ -51,7 +52,7 @@ export function prefixTokens(response, step) {
 /** The top candidates of a step, the chosen one highlighted. @param {Step} step @returns {Bars} */
 export function candidateBars(step) {
   return {
-    items: step.candidates.map((c) => ({ label: c.token, value: c.prob })),
+    items: step.candidates.map((c) => ({ label: shownToken(c.token), value: c.prob })),
     highlight: step.candidates.findIndex((c) => c.token === step.token),
   };
 }
@@ -68,7 +69,7 @@ export function attentionRowBars(map, head, row, roles = []) {
   const visible = map.kind === "self" ? row + 1 : weights.length;
   const values = weights.slice(0, visible);
   return {
-    items: map.key_tokens.slice(0, visible).map((label, i) => (
+    items: map.key_tokens.slice(0, visible).map(shownToken).map((label, i) => (
       roles[i] ? { label, value: values[i], role: roles[i] } : { label, value: values[i] })),
     highlight: values.indexOf(Math.max(...values)),
   };

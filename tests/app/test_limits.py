@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,10 @@ def test_admission_refuses_at_once_beyond_the_queue() -> None:
         assert admission.admitted == 0
         admission.close()
 
-    asyncio.run(scenario())
+    # On a thread of its own: after a browser test, Playwright's sync API keeps an event loop
+    # running on this one, and asyncio.run() refuses to start a second.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
 
 
 def test_a_request_that_waited_past_its_deadline_does_not_run(models: Path) -> None:

@@ -30,6 +30,7 @@ def plotted(page: Page, plot_id: str) -> dict:
         """(id) => { const el = document.getElementById(id);
         return {z: el.data[0]?.z ?? null, y: el.data[0]?.y ?? null, title: el.layout.title?.text,
                 xticks: el.layout.xaxis?.ticktext ?? [], yticks: el.layout.yaxis?.ticktext ?? [],
+                xvals: el.layout.xaxis?.tickvals ?? [], yvals: el.layout.yaxis?.tickvals ?? [],
                 traces: el.data.length}; }""",
         plot_id,
     )

@@ -1,6 +1,7 @@
 """GPT mode in a real browser: the decoder alone, its prompt by role, the side-by-side view with
 the encoder-decoder, and the layer × head score table."""
 
+import html
 import json
 from urllib.parse import urlencode
 
@@ -65,6 +66,9 @@ def test_the_prompt_is_shaded_by_role_and_heads_show_their_share(
     roles = result["roles"]
     prompt_length = len(result["prompt_tokens"])
     shading = page.eval_on_selector_all(".prefix .tok", "ts => ts.map(t => t.className)")
+    # A line break is a visible ↵, never an empty chip.
+    texts = page.eval_on_selector_all(".prefix .tok", "ts => ts.map(t => t.textContent)")
+    assert "" not in texts[:-1] and texts.count("↵") == result["prompt_tokens"].count("\n") > 0
     expected = {"start": "special", "demonstration": "demonstration", "query": "query"}
     assert shading == [f"tok {expected[r]}" for r in roles[: prompt_length + 1]] + ["tok current"]
     # Step 0 is produced by the prompt's last position: it sees <s> and the whole prompt.
@@ -111,8 +115,14 @@ def test_side_by_side_cross_attention_and_gpt_attention(page: Page, server_url: 
     assert cross["yticks"][0] == "&lt;s&gt;"
     assert translated.value.json()["source_tokens"] == list(FEW_SHOT_QUERY)
     prompt = result["prompt_tokens"]
-    assert len(gpt["xticks"]) == len(prompt) + 1 and gpt["xticks"][0] == "&lt;s&gt;"
-    assert len(gpt["yticks"]) == len(result["target_tokens"])  # the rows that wrote the answer
+    keys = ["<s>", *prompt]
+    assert len(gpt["z"][0]) == len(keys)  # every key is drawn, labelled or not
+    # More keys than labels fit: every k-th is labelled, as the page shows it (↵, escaped).
+    every = gpt["xvals"][1] - gpt["xvals"][0]
+    assert every > 1 and gpt["xvals"] == list(range(0, len(keys), every))
+    shown = [html.escape(key.replace("\n", "↵"), quote=False) for key in keys]
+    assert gpt["xticks"] == [shown[i] for i in gpt["xvals"]]
+    assert len(gpt["z"]) == len(result["target_tokens"])  # the rows that wrote the answer
     assert prompt[-1] == "=>" and gpt["yticks"][0] == "=&gt;"  # the answer starts at the arrow
     layer0 = next(m for m in result["attention"] if m["name"] == "decoder.0.self")
     mean_first_row = [
@@ -208,4 +218,22 @@ def test_gpt_mode_is_usable_on_a_phone(page: Page, server_url: str, watched: dic
     switch_to_gpt(page)
     wait_until(page, "document.querySelectorAll('.score-table').length === 2")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    assert watched["errors"] == []
+
+
+def test_a_new_generation_replaces_the_comparison_without_errors(
+    page: Page, server_url: str, watched: dict
+) -> None:
+    page.goto(server_url)
+    rendered(page)
+    switch_to_gpt(page)
+    page.fill("#prompt", "今天天气很好。 =>")
+    with page.expect_response("**/api/translate") as translated:
+        with page.expect_response("**/api/generate"):
+            page.press("#prompt", "Control+Enter")
+    assert translated.value.json()["source_tokens"] == list("今天天气很好。")
+    wait_until(page, IDLE)
+    wait_until(page, COMPARED)
+    assert plotted(page, "compare-cross")["xticks"] == list("今天天气很好。")  # the new sentence's
+    # Clearing the side-by-side plots while Plotly redrew them threw on every new generation.
     assert watched["errors"] == []

@@ -1,6 +1,7 @@
 """The page in a real browser: it renders, reacts, replays decoding, and stays safe."""
 
 import json
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -30,6 +31,8 @@ def test_first_load_draws_the_seed_translation(
     assert page.locator("#candidates-plot .bar-item").count() == 5  # top_n candidates
     assert page.locator("#cross-plot .bar-item").count() == len("我有一只猫。")
     wait_until(page, "document.getElementById('pe-plot').data?.length === 1")
+    # No Plotly mode bar: its buttons were invisible keyboard stops and covered titles on phones.
+    assert page.locator(".modebar-btn").count() == 0
     page.screenshot(path=str(artifacts / "main-view.png"), full_page=True)
     assert watched["errors"] == [] and watched["foreign"] == []
 
@@ -136,9 +139,19 @@ def test_errors_show_inline_and_the_page_stays(page: Page, server_url: str) -> N
     page.goto(server_url)
     rendered(page)
     page.evaluate("document.getElementById('text').removeAttribute('maxlength')")
+    shared = page.url
     submit(page, "猫" * 300)
-    assert "300 characters; the limit is 200" in page.text_content("#error")
+    error = page.text_content("#error")
+    assert "300 characters; the limit is 200" in error
     assert plotted(page, "head-plot")["z"]  # the last good view is still drawn
+    # ... marked as an answer to the previous request, and the link still shares that one.
+    assert "still answers the previous request" in error
+    assert "stale" in (page.get_attribute("body", "class") or "")
+    assert page.url == shared
+    submit(page, "我爱你。")
+    assert page.text_content("#error") == ""
+    assert "stale" not in (page.get_attribute("body", "class") or "")
+    assert parse_qs(urlparse(page.url).query)["text"] == ["我爱你。"]
 
 
 def test_overload_shows_in_words_and_the_next_try_works(page: Page, server_url: str) -> None:
@@ -198,3 +211,38 @@ def test_api_docs_render_offline(page: Page, server_url: str, watched: dict) -> 
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert {"/api/translate", "/api/models", "/healthz"} <= {p.strip() for p in paths}
     assert watched["errors"] == [] and watched["foreign"] == []
+
+
+def test_the_link_shares_what_is_shown_and_invalid_settings_are_never_sent(
+    page: Page, server_url: str
+) -> None:
+    page.goto(server_url)
+    rendered(page)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if "/api/translate" in r.url else None)
+    page.click("summary")
+    page.select_option("#strategy", "beam")
+    assert "strategy" not in page.url  # changed, not sent: what is shown is still greedy
+    page.fill("#temperature", "0")  # below the minimum of 0.05
+    page.dispatch_event("#temperature", "change")
+    page.click("#examples button >> nth=1")  # an example button skips the form's own check
+    assert page.evaluate("document.getElementById('temperature').validity.valid") is False
+    time.sleep(0.3)
+    assert sent == [] and "temperature" not in page.url
+    page.fill("#temperature", "1")
+    submit(page, "我爱你。")
+    query = parse_qs(urlparse(page.url).query)
+    assert query["strategy"] == ["beam"] and "temperature" not in query
+    assert len(sent) == 1
+
+
+def test_a_link_naming_an_unknown_model_falls_back_to_auto(page: Page, server_url: str) -> None:
+    page.goto(f"{server_url}/?text=%E4%BB%8A%E5%A4%A9&model=nope")
+    wait_until(
+        page,
+        "document.body.dataset.rendered >= 1 && "
+        "!document.getElementById('translate-form').classList.contains('busy')",
+    )
+    assert page.input_value("#model") == "auto"
+    assert page.text_content("#error") == ""
+    assert plotted(page, "head-plot")["xticks"] == list("今天")

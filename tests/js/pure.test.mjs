@@ -2,12 +2,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { escapeLabel } from "../../static/js/escape.js";
+import { escapeLabel, shownToken } from "../../static/js/escape.js";
 import {
-  answerToPrompt, findMap, headFigure, headMatrix, headTrace, layersOf, modelFigure,
+  answerToPrompt, findMap, headFigure, headMatrix, headTrace, layersOf, modelFigure, tokenAxis,
 } from "../../static/js/heatmap.js";
 import {
-  DEFAULTS, fromQuery, gptModel, isSeedRequest, modelFor, queryOf, request, toQuery, translationModels,
+  DEFAULTS, fromQuery, gptModel, isSeedRequest, modelFor, queryOf, request, requestOf, toQuery,
+  translationModels, urlState,
 } from "../../static/js/state.js";
 import {
   attentionRowBars, candidateBars, demonstrationShares, prefixTokens, stepRow,
@@ -181,4 +182,35 @@ test("the answer-to-prompt block keeps the answer's rows and the prompt's column
   assert.deepEqual(block.weights[1], [[0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0]]);
   assert.ok(Math.abs(block.weights[0][1].reduce((a, b) => a + b) - 7 / 8) < 1e-12);  // 1/8 on "b"
   assert.deepEqual(headTrace(block, 1).z[0], [0, 0, 0, 1, 0, 0, 0]);  // no null (masked) cells
+});
+
+test("the link shares the request of what is shown, with the live view", () => {
+  const shown = requestOf({ ...DEFAULTS, text: "我爱你。" });
+  assert.deepEqual(Object.keys(shown).sort(), ["beam_size", "max_new_tokens", "mode", "model",
+    "prompt", "seed", "stop_at_line_end", "strategy", "temperature", "text", "top_k", "top_p"]);
+  // Typed and changed since, not sent: the link still says what is on screen.
+  const live = { ...DEFAULTS, text: "   ", strategy: "beam", temperature: 0, layer: 1, step: 2 };
+  const query = new URLSearchParams(toQuery(urlState(live, shown)));
+  assert.equal(query.get("text"), "我爱你。");
+  assert.equal(query.get("strategy"), null);
+  assert.equal(query.get("temperature"), null);
+  assert.equal(query.get("layer"), "1");
+  assert.equal(query.get("step"), "2");
+  assert.equal(new URLSearchParams(toQuery(urlState(live, null))).get("strategy"), "beam");
+});
+
+test("a line break shows as ↵ in chips, bars and labels", () => {
+  assert.equal(shownToken("\n"), "↵");
+  assert.equal(shownToken("猫"), "猫");
+  const axis = tokenAxis(["a", "\n", "<b>"], "keys");
+  assert.deepEqual(axis.ticktext, ["a", "↵", "&lt;b&gt;"]);
+});
+
+test("with more tokens than labels fit, every k-th token is labelled", () => {
+  const tokens = Array.from({ length: 10 }, (_, i) => `t${i}`);
+  assert.deepEqual(tokenAxis(tokens, "keys").tickvals, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const thinned = tokenAxis(tokens, "keys", 4);
+  assert.deepEqual(thinned.tickvals, [0, 3, 6, 9]);
+  assert.deepEqual(thinned.ticktext, ["t0", "t3", "t6", "t9"]);
+  assert.equal(thinned.title.text, "keys (one label in 3)");
 });
