@@ -21,7 +21,9 @@ export async function postJson(path, body) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const retry = response.headers.get("Retry-After");
-    const detail = data.detail ?? `the server answered ${response.status}`;
+    const detail = data.detail ??
+      `the server answered ${response.status} ${response.statusText} without saying why; ` +
+      "try again, and if it goes on, look at the server's log";
     throw new Error(retry ? `${detail} (try again in ${retry} s)` : detail);
   }
   return data;

@@ -129,7 +129,7 @@ function measureUntilPainted(name, start) {
  */
 function formIsValid() {
   const fields = [...$("translate-form").querySelectorAll("input, select, textarea")];
-  const invalid = fields.find((field) => !field.hidden && !field.validity.valid);
+  const invalid = fields.find((f) => !f.hidden && f.willValidate && !f.validity.valid);
   if (!invalid) return true;
   const settings = invalid.closest("details");
   if (settings) settings.open = true;
@@ -388,6 +388,10 @@ function renderMode() {
   for (const option of $("view").options) {
     option.disabled = gpt && option.value !== "decoder.self";
   }
+  // Only the settings the chosen strategy uses can be edited (and are checked).
+  const strategy = $("strategy").value;
+  $("beam_size").disabled = strategy !== "beam";
+  for (const id of ["temperature", "top_k", "top_p", "seed"]) $(id).disabled = strategy !== "sample";
   const gptRadio = /** @type {HTMLInputElement} */ (document.querySelector("input[value=gpt]"));
   gptRadio.disabled = !GPT;
   gptRadio.parentElement.title = GPT ? "" : "No GPT model is loaded on this server.";
@@ -519,6 +523,8 @@ function renderScores() {
         button.className = "score";
         button.textContent = value.toFixed(2);
         button.title = `${site}, head ${head}: ${title.toLowerCase()} ${value.toFixed(4)}`;
+        button.setAttribute("aria-label", `layer ${layer}, head ${head}: ${title.toLowerCase()} ${
+          value.toFixed(2)}; open this head`);
         // At most 0.75 of the accent colour, so the dark text keeps a contrast of 4.5:1.
         button.style.backgroundColor = `rgba(42, 91, 215, ${(0.75 * Math.min(1, value)).toFixed(3)})`;
         button.addEventListener("click", () => {
@@ -596,6 +602,7 @@ function bindEvents() {
     const target = /** @type {HTMLElement} */ (event.target);
     if (["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName) && target.id !== "step") return;
     if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;  // Alt+←: back
     if (target.id === "step") event.preventDefault();  // the slider would move twice
     stopPlaying();
     state.step += event.key === "ArrowRight" ? 1 : -1;

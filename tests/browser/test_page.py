@@ -92,6 +92,9 @@ def test_step_slider_and_keys_move_the_highlight(page: Page, server_url: str) ->
     assert page.input_value("#step") == "0"
     page.fill("#step", "2")
     assert page.text_content("#step-label").startswith("step 2")
+    page.click("h1")
+    page.keyboard.press("Shift+ArrowLeft")  # a browser's or a reader's shortcut, not a step
+    assert page.input_value("#step") == "2"
 
 
 @pytest.mark.parametrize("text", ["<b>x</b>", "<img src=x onerror=alert(1)>"])
@@ -221,7 +224,9 @@ def test_the_link_shares_what_is_shown_and_invalid_settings_are_never_sent(
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url) if "/api/translate" in r.url else None)
     page.click("summary")
-    page.select_option("#strategy", "beam")
+    assert page.is_disabled("#temperature") and page.is_disabled("#beam_size")  # greedy uses none
+    page.select_option("#strategy", "sample")
+    assert page.is_enabled("#temperature") and page.is_disabled("#beam_size")
     assert "strategy" not in page.url  # changed, not sent: what is shown is still greedy
     page.fill("#temperature", "0")  # below the minimum of 0.05
     page.dispatch_event("#temperature", "change")
@@ -229,10 +234,10 @@ def test_the_link_shares_what_is_shown_and_invalid_settings_are_never_sent(
     assert page.evaluate("document.getElementById('temperature').validity.valid") is False
     time.sleep(0.3)
     assert sent == [] and "temperature" not in page.url
-    page.fill("#temperature", "1")
+    page.fill("#temperature", "1.5")
     submit(page, "我爱你。")
     query = parse_qs(urlparse(page.url).query)
-    assert query["strategy"] == ["beam"] and "temperature" not in query
+    assert query["strategy"] == ["sample"] and query["temperature"] == ["1.5"]
     assert len(sent) == 1
 
 
