@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.admission import ServerBusy
+from model.decoding import Stopped
 
 log = logging.getLogger("attnscope.errors")
 
@@ -73,6 +74,12 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def client_gone(_: Request, exc: Exception) -> JSONResponse:
+    """The client left, so decoding stopped: nobody reads this, but the log shows 499 (nginx's
+    code for it), not a failure."""
+    return JSONResponse(status_code=499, content={"detail": "the client closed the connection"})
+
+
 async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(
@@ -84,4 +91,5 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(ServerBusy, server_busy)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Stopped, client_gone)
     app.add_exception_handler(Exception, unexpected_error)

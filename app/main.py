@@ -14,7 +14,7 @@ from app import errors
 from app.body_limit import BodyLimit
 from app.http_compat import HeadAsGet, JsonBodies
 from app.routes import api, health, pages
-from app.security import add_security_headers
+from app.security import SecurityHeaders
 from app.service import ModelService
 from app.settings import Settings
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type"],
         )
     app.add_middleware(HeadAsGet)  # outside gzip: a HEAD gets the GET's headers, gzip included
-    add_security_headers(app)
+    app.add_middleware(SecurityHeaders)
     errors.register(app)
     app.include_router(api.build_router(settings))
     app.include_router(health.router)

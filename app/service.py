@@ -5,9 +5,13 @@ how many run and wait at once. Each request has a deadline, waiting included, an
 stops when the deadline passes.
 """
 
+import asyncio
 import logging
+import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import fields
+from typing import TypeVar
 
 import torch
 
@@ -35,6 +39,9 @@ from model.tokenizer import NEWLINE
 from model.transformer import parameter_count
 
 log = logging.getLogger("attnscope.service")
+T = TypeVar("T")
+ClientGone = Callable[[], Awaitable[bool]]  # e.g. Starlette's request.is_disconnected
+CLIENT_CHECK_S = 0.1  # how often a request's connection is checked while it is decoded
 DECODING_FIELDS = {field.name for field in fields(DecodingOptions)}
 DECIMALS = 4  # weights are rounded: 4 decimals are more than a heatmap can show
 SEED_TEXT = "我有一只猫。"  # the textbook example: the page opens with it already translated
@@ -94,23 +101,44 @@ class ModelService:
         table = positional_encoding(length, d_model).double().round(decimals=DECIMALS)
         return PositionalEncoding(d_model=d_model, values=table.tolist())
 
-    async def translate_json(self, request: TranslateRequest) -> bytes:
+    async def translate_json(
+        self, request: TranslateRequest, client_gone: ClientGone | None = None
+    ) -> bytes:
         """Translate under admission control, and serialize on the inference thread too, so the
         event loop only moves bytes. Raises ServerBusy (503), UnknownModelError (404) and
-        TooLongError (422); the last two before the request takes a place in line."""
+        TooLongError (422), the last two before the request takes a place in line; and Stopped
+        once `client_gone()` is true: decoding stops rather than run for nobody."""
         self.source_ids(request)
         deadline = time.monotonic() + self.settings.request_timeout_s
-        return await self.admission.run(
-            lambda: self.translate(request, deadline).model_dump_json().encode()
+        return await self.admitted(
+            lambda stop: self.translate(request, deadline, stop).model_dump_json().encode(),
+            client_gone,
         )
 
-    async def generate_json(self, request: GenerateRequest) -> bytes:
+    async def generate_json(
+        self, request: GenerateRequest, client_gone: ClientGone | None = None
+    ) -> bytes:
         """As translate_json, for a GPT continuing a prompt."""
         self.prompt_ids(request)
         deadline = time.monotonic() + self.settings.request_timeout_s
-        return await self.admission.run(
-            lambda: self.generate(request, deadline).model_dump_json().encode()
+        return await self.admitted(
+            lambda stop: self.generate(request, deadline, stop).model_dump_json().encode(),
+            client_gone,
         )
+
+    async def admitted(
+        self, work: Callable[[threading.Event], T], client_gone: ClientGone | None
+    ) -> T:
+        """Run `work(stop)` under admission; `stop` is set if the client goes away meanwhile.
+
+        Ten clients that gave up after 0.3 s used to keep both cores busy for five seconds."""
+        stop = threading.Event()
+        watcher = asyncio.create_task(watch(client_gone, stop)) if client_gone else None
+        try:
+            return await self.admission.run(lambda: work(stop))
+        finally:
+            if watcher is not None:
+                watcher.cancel()
 
     async def head_scores(self, name: str | None) -> HeadScores:
         """Each GPT head's induction and previous-token scores, computed once per model."""
@@ -165,19 +193,28 @@ class ModelService:
         return checkpoint, prompt_ids
 
     def translate(
-        self, request: TranslateRequest, deadline: float | None = None
+        self,
+        request: TranslateRequest,
+        deadline: float | None = None,
+        stop: threading.Event | None = None,
     ) -> TranslateResponse:
         """Decode and trace on the calling thread; `deadline` is a time.monotonic() value."""
         checkpoint, src_ids = self.source_ids(request)
-        return self.run(checkpoint, request, src_ids, [checkpoint.config.bos_id], deadline)[0]
+        bos = [checkpoint.config.bos_id]
+        return self.run(checkpoint, request, src_ids, bos, deadline, stop=stop)[0]
 
-    def generate(self, request: GenerateRequest, deadline: float | None = None) -> GenerateResponse:
+    def generate(
+        self,
+        request: GenerateRequest,
+        deadline: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> GenerateResponse:
         checkpoint, prompt_ids = self.prompt_ids(request)
         tok = checkpoint.tgt_tokenizer
         newline = tok.hf.token_to_id(NEWLINE)
         stop_ids = (newline,) if request.stop_at_line_end and newline is not None else ()
         prefix_ids = [checkpoint.config.bos_id, *prompt_ids]
-        response, decoded = self.run(checkpoint, request, [], prefix_ids, deadline, stop_ids)
+        response, decoded = self.run(checkpoint, request, [], prefix_ids, deadline, stop_ids, stop)
         if decoded.output_ids and decoded.output_ids[-1] in stop_ids:  # the line break ends it
             response.translation = tok.decode(decoded.output_ids[:-1])
         positions = len(decoded.decoder_input_ids)
@@ -207,6 +244,7 @@ class ModelService:
         prefix_ids: list[int],
         deadline: float | None,
         stop_ids: tuple[int, ...] = (),
+        stop: threading.Event | None = None,
     ) -> tuple[TranslateResponse, Decoded]:
         """Decode and trace `prefix_ids` (after `src_ids`, for a translation model)."""
         limit_s = self.settings.request_timeout_s
@@ -218,7 +256,10 @@ class ModelService:
         started = time.perf_counter()
         # The request's decoding fields carry the same names as DecodingOptions.
         options = DecodingOptions(
-            **request.model_dump(include=DECODING_FIELDS), deadline=deadline, stop_ids=stop_ids
+            **request.model_dump(include=DECODING_FIELDS),
+            deadline=deadline,
+            stop_ids=stop_ids,
+            stop=stop,
         )
         try:
             decoded = decode(checkpoint.model, src_ids, prefix_ids, options)
@@ -234,6 +275,13 @@ class ModelService:
             "total": round((time.perf_counter() - started) * 1000, 2),
         }
         return response, decoded
+
+
+async def watch(client_gone: ClientGone, stop: threading.Event) -> None:
+    """Set `stop` once the client has gone; cancelled when the work ends first."""
+    while not await client_gone():
+        await asyncio.sleep(CLIENT_CHECK_S)
+    stop.set()
 
 
 def prompt_roles(prompt_ids: list[int], newline_id: int | None, positions: int) -> list[Role]:

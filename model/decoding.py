@@ -6,6 +6,7 @@ one traced pass over its winner instead. Both give the same matrices: causal mas
 of each decoder matrix exactly what step i saw (a test checks that the two agree).
 """
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -34,6 +35,7 @@ class DecodingOptions:
     seed: int = 0  # sampling only; seeds this call's own torch.Generator
     top_n: int = 5  # candidates recorded per step
     deadline: float | None = None  # a time.monotonic() value; decoding stops past it
+    stop: threading.Event | None = None  # set by the caller to stop (its client went away)
     stop_ids: tuple[int, ...] = ()  # tokens that end the output like </s> (GPT: the line break)
 
     def __post_init__(self) -> None:
@@ -53,8 +55,15 @@ class DeadlineExceeded(TimeoutError):
     """Decoding passed its deadline; what it had produced is dropped."""
 
 
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
+class Stopped(RuntimeError):
+    """The caller set `stop`: nobody waits for the answer any more; it is dropped."""
+
+
+def _check(options: DecodingOptions) -> None:
+    """Between steps: give up when the caller said stop, or past the deadline."""
+    if options.stop is not None and options.stop.is_set():
+        raise Stopped("decoding was stopped by its caller")
+    if options.deadline is not None and time.monotonic() > options.deadline:
         raise DeadlineExceeded("decoding passed its deadline")
 
 
@@ -134,7 +143,7 @@ def _greedy_or_sample(
     output: list[int] = []
     steps: list[Step] = []
     for index in range(options.max_new_tokens):
-        _check(options.deadline)
+        _check(options)
         if options.strategy == "sample":
             scaled = filter_logits(logits[0] / options.temperature, options.top_k, options.top_p)
             probs = F.softmax(scaled, dim=-1)  # the distribution actually sampled from
@@ -170,7 +179,7 @@ def _beam_search(
         return ((5 + length) / 6) ** options.length_penalty
 
     for index in range(options.max_new_tokens):
-        _check(options.deadline)
+        _check(options)
         log_probs = F.log_softmax(logits, dim=-1)  # (beams, V)
         probs = log_probs.exp()
         totals = (scores[:, None] + log_probs).flatten()  # (beams * V,)

@@ -48,7 +48,7 @@ def build_router(settings: Settings) -> APIRouter:
     async def translate(body: TranslateBody, request: Request) -> Response:
         """Translate a sentence; return its tokens, every decoding step and every attention map."""
         try:
-            content = await service_of(request).translate_json(body)
+            content = await service_of(request).translate_json(body, request.is_disconnected)
         except UnknownModelError as err:
             raise HTTPException(status_code=404, detail=str(err)) from err
         except TooLongError as err:
@@ -60,7 +60,7 @@ def build_router(settings: Settings) -> APIRouter:
         """Continue a prompt with the GPT; the same shape as translate, with self-attention only,
         the role of every position, and each head's share of attention on the demonstrations."""
         try:
-            content = await service_of(request).generate_json(body)
+            content = await service_of(request).generate_json(body, request.is_disconnected)
         except UnknownModelError as err:
             raise HTTPException(status_code=404, detail=str(err)) from err
         except TooLongError as err:

@@ -125,10 +125,75 @@ def test_admission_refuses_at_once_beyond_the_queue() -> None:
         assert admission.admitted == 0
         admission.close()
 
-    # On a thread of its own: after a browser test, Playwright's sync API keeps an event loop
-    # running on this one, and asyncio.run() refuses to start a second.
+    run_on_own_loop(scenario())
+
+
+def run_on_own_loop(coroutine):
+    """asyncio.run on a thread of its own: after a browser test, Playwright's sync API keeps an
+    event loop running on this one, and asyncio.run() refuses to start a second."""
     with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, scenario()).result()
+        return thread.submit(asyncio.run, coroutine).result()
+
+
+async def post_and_leave(app, body: dict, leave_after_s: float) -> list[dict]:
+    """POST to /api/translate straight through ASGI as a client that hangs up after a while;
+    return what the app sent."""
+    messages = [{"type": "http.request", "body": json.dumps(body).encode(), "more_body": False}]
+    leaves_at = time.monotonic() + leave_after_s
+
+    async def receive() -> dict:
+        if messages:
+            return messages.pop(0)
+        if time.monotonic() >= leaves_at:
+            return {"type": "http.disconnect"}
+        await asyncio.sleep(leaves_at - time.monotonic())  # Starlette's polls cancel this
+        return {"type": "http.disconnect"}
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/translate",
+        "raw_path": b"/api/translate",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"test")],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+    await app(scope, receive, send)
+    return sent
+
+
+def test_decoding_stops_when_the_client_goes_away(models: Path, monkeypatch) -> None:
+    """Ten clients that gave up after 0.3 s kept both cores busy for five seconds: now a request
+    whose client has gone stops decoding at its next step, and its place in line frees up."""
+    with client_with(models) as client:
+        model = client.app.state.service.checkpoints["zh-en"].model
+        real_decode, calls = model.decode, []
+
+        def slow_decode(*args, **kwargs):
+            calls.append(time.monotonic())
+            time.sleep(0.02)
+            return real_decode(*args, **kwargs)
+
+        monkeypatch.setattr(model, "decode", slow_decode)
+        body = {"text": "我有一只猫。", "max_new_tokens": 40}
+        assert post(client, body).status_code == 200
+        whole = len(calls)
+        assert whole >= 20  # long enough to hang up in the middle (checked, not assumed)
+        calls.clear()
+        sent = run_on_own_loop(post_and_leave(client.app, body, leave_after_s=0.1))
+        assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
+        assert len(calls) < whole / 2
+        assert client.app.state.service.admission.admitted == 0
 
 
 def test_a_request_that_waited_past_its_deadline_does_not_run(models: Path) -> None:

@@ -1,5 +1,6 @@
 """Decoding: step records, one traced pass equal to every step, strategies as defined."""
 
+import threading
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from model.decoding import (
     MIN_TEMPERATURE,
     DeadlineExceeded,
     DecodingOptions,
+    Stopped,
     decode,
     filter_logits,
     greedy_batch,
@@ -220,6 +222,26 @@ def test_batched_greedy_keeps_each_sources_own_limit(transformer: Transformer) -
         assert out == [t for t in alone if t != 2] and len(out) <= limit
     with pytest.raises(ValueError, match="one limit per source"):
         greedy_batch(transformer, sources, max_new_tokens=[3, 4])
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])
+def test_decoding_stops_at_the_next_step_once_told(
+    transformer: Transformer, strategy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stop, calls = threading.Event(), []
+    real_decode = transformer.decode
+
+    def counting_decode(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            stop.set()  # as the server does when the client hangs up
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(transformer, "decode", counting_decode)
+    options = DecodingOptions(strategy=strategy, max_new_tokens=30, stop=stop)
+    with pytest.raises(Stopped):
+        decode(transformer, SRC, BOS, options)
+    assert len(calls) == 3
 
 
 def test_gpt_decodes_from_a_prompt(gpt: GPT) -> None:
