@@ -173,6 +173,11 @@ class TranslateResponse(BaseModel):
     steps: list[Step]
     attention: list[AttentionMap]
     timing_ms: dict[str, float]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="remarks in words on the input, e.g. a text in the other language or "
+        "characters the model never saw; empty when there are none",
+    )
 
 
 Role = Literal["start", "demonstration", "query", "answer"]

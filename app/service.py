@@ -7,6 +7,7 @@ stops when the deadline passes.
 
 import asyncio
 import logging
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -45,6 +46,8 @@ CLIENT_CHECK_S = 0.1  # how often a request's connection is checked while it is 
 DECODING_FIELDS = {field.name for field in fields(DecodingOptions)}
 DECIMALS = 4  # weights are rounded: 4 decimals are more than a heatmap can show
 SEED_TEXT = "我有一只猫。"  # the textbook example: the page opens with it already translated
+SCRIPTS = {"zh": re.compile(r"[\u3400-\u9fff\uf900-\ufaff]"), "en": re.compile(r"[A-Za-z]")}
+LANGUAGES = {"zh": "Chinese", "en": "English"}
 
 
 class UnknownModelError(LookupError):
@@ -201,7 +204,35 @@ class ModelService:
         """Decode and trace on the calling thread; `deadline` is a time.monotonic() value."""
         checkpoint, src_ids = self.source_ids(request)
         bos = [checkpoint.config.bos_id]
-        return self.run(checkpoint, request, src_ids, bos, deadline, stop=stop)[0]
+        response = self.run(checkpoint, request, src_ids, bos, deadline, stop=stop)[0]
+        response.notes = self.input_notes(checkpoint, request.text, src_ids)
+        return response
+
+    def input_notes(self, checkpoint: Checkpoint, text: str, src_ids: list[int]) -> list[str]:
+        """What a reader should know before trusting the translation: the text is in the other
+        language, or the model has never seen most of its characters. Empty when all is well."""
+        notes = []
+        source = checkpoint.meta.get("source_language", "")
+        other = {"zh": "en", "en": "zh"}.get(source)
+        if other and not SCRIPTS[source].search(text) and SCRIPTS[other].search(text):
+            better = [
+                c.name
+                for c in self.checkpoints.values()
+                if c.meta.get("source_language") == other and c.src_tokenizer is not None
+            ]
+            advice = f": try '{better[0]}'" if better else ""
+            notes.append(
+                f"the text looks like {LANGUAGES[other]}, and '{checkpoint.name}' translates "
+                f"from {LANGUAGES[source]}{advice}"
+            )
+        unknown = src_ids.count(checkpoint.src_tokenizer.unk_id)
+        if src_ids and unknown * 2 >= len(src_ids):
+            notes.append(
+                f"{unknown} of the text's {len(src_ids)} tokens are unknown to "
+                f"'{checkpoint.name}' (shown as <unk>): the model never saw them in training, "
+                "so its translation is mostly a guess"
+            )
+        return notes
 
     def generate(
         self,

@@ -425,8 +425,11 @@ function render() {
   $("explain-view").textContent = EXPLAIN[state.mode === "gpt" ? "gpt.self" : state.view];
   if (!response) {
     $("translation").textContent = "";
+    $("notes").textContent = "";
     return;
   }
+  // The server's remarks on the input: the other language, characters the model never saw.
+  $("notes").textContent = (response.notes ?? []).map((note) => `Note: ${note}.`).join("\n");
   $("translation").textContent = response.translation;
   $("translation").classList.toggle("empty", !response.translation.trim());
   if (!response.translation.trim()) {

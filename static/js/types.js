@@ -9,7 +9,7 @@
  *             weights: number[][][]}} AttentionMap */
 /** @typedef {{model: string, source_tokens: string[], target_tokens: string[],
  *             translation: string, steps: Step[], attention: AttentionMap[],
- *             timing_ms: Record<string, number>}} TranslateResponse */
+ *             timing_ms: Record<string, number>, notes?: string[]}} TranslateResponse */
 /** @typedef {TranslateResponse & {prompt_tokens: string[],
  *             roles: ("start" | "demonstration" | "query" | "answer")[],
  *             demonstration_share: Record<string, number[]>}} GenerateResponse */

@@ -132,6 +132,31 @@ def test_odd_text_is_translated_not_crashed(client: TestClient, text: str) -> No
     check_response(translate(client, text=text, model="zh-en", max_new_tokens=6))
 
 
+@pytest.mark.parametrize(
+    ("body", "note"),
+    [
+        ({"text": "我有一只猫。"}, None),
+        (
+            {"text": "hello world"},
+            "the text looks like English, and 'zh-en' translates from Chinese: try 'en-zh'",
+        ),
+        (
+            {"text": "你好", "model": "en-zh"},
+            "looks like Chinese, and 'en-zh' translates from English: try 'zh-en'",
+        ),
+        ({"text": "😀\u200b"}, "2 of the text's 2 tokens are unknown to 'zh-en' (shown as <unk>)"),
+    ],
+)
+def test_notes_say_when_a_translation_cannot_be_trusted(
+    client: TestClient, body: dict, note: str | None
+) -> None:
+    notes = translate(client, **body)["notes"]
+    if note is None:
+        assert notes == []
+    else:
+        assert any(note in n for n in notes), notes
+
+
 def test_unknown_characters_show_as_unk(client: TestClient) -> None:
     result = translate(client, text="猫😀", max_new_tokens=4)
     assert "<unk>" in result["source_tokens"]

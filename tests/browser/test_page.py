@@ -251,3 +251,15 @@ def test_a_link_naming_an_unknown_model_falls_back_to_auto(page: Page, server_ur
     assert page.input_value("#model") == "auto"
     assert page.text_content("#error") == ""
     assert plotted(page, "head-plot")["xticks"] == list("今天")
+
+
+def test_notes_on_the_input_show_under_the_translation(page: Page, server_url: str) -> None:
+    page.goto(f"{server_url}/?text=hello&model=zh-en")
+    wait_until(
+        page,
+        "document.body.dataset.rendered >= 1 && "
+        "!document.getElementById('translate-form').classList.contains('busy')",
+    )
+    assert "looks like English" in page.text_content("#notes")
+    submit(page, "我有一只猫。")
+    assert page.text_content("#notes") == "" and not page.is_visible("#notes")
