@@ -357,6 +357,7 @@ function renderStatus() {
     ? `${state.error} (What is shown below still answers the previous request.)`
     : state.error;
   document.body.classList.toggle("stale", state.stale);
+  document.body.classList.toggle("waiting", state.busy);
 }
 
 /** Show what belongs to the mode and hide the rest: a GPT has no encoder and no cross-attention. */
