@@ -205,7 +205,7 @@ class ModelService:
         checkpoint, src_ids = self.source_ids(request)
         bos = [checkpoint.config.bos_id]
         response = self.run(checkpoint, request, src_ids, bos, deadline, stop=stop)[0]
-        response.notes = self.input_notes(checkpoint, request.text, src_ids)
+        response.notes = [*self.input_notes(checkpoint, request.text, src_ids), *response.notes]
         return response
 
     def input_notes(self, checkpoint: Checkpoint, text: str, src_ids: list[int]) -> list[str]:
@@ -305,6 +305,13 @@ class ModelService:
             "decode_and_trace": round(decoded_ms, 2),
             "total": round((time.perf_counter() - started) * 1000, 2),
         }
+        ends = (checkpoint.config.eos_id, *stop_ids)
+        if decoded.output_ids and decoded.output_ids[-1] not in ends:
+            cut = len(decoded.output_ids)
+            response.notes.append(
+                f"the answer was cut at {cut} token{'s' * (cut != 1)}, before it ended: "
+                "ask for more tokens (max_new_tokens), or it may be repeating itself"
+            )
         return response, decoded
 
 

@@ -71,6 +71,15 @@ def test_zero_shot_has_no_demonstrations(client: TestClient) -> None:
     assert all(s == 0 for shares in result["demonstration_share"].values() for s in shares)
 
 
+def test_an_answer_cut_by_the_token_limit_says_so(client: TestClient) -> None:
+    cut = generate(client, prompt="我有一只猫。 =>", max_new_tokens=2, stop_at_line_end=False)
+    assert cut["target_tokens"][-1] not in ("</s>", "\n")  # the tiny GPT runs on
+    assert cut["notes"] == [
+        "the answer was cut at 2 tokens, before it ended: ask for more tokens "
+        "(max_new_tokens), or it may be repeating itself"
+    ]
+
+
 def test_seeded_sampling_repeats(client: TestClient) -> None:
     body = {"strategy": "sample", "temperature": 1.5, "top_k": 20, "top_p": 0.9, "seed": 7}
     assert generate(client, **body)["target_tokens"] == generate(client, **body)["target_tokens"]
