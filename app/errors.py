@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.admission import ServerBusy
+from app.security import HEADERS as SECURITY_HEADERS
 from model.decoding import Stopped
 
 log = logging.getLogger("attnscope.errors")
@@ -81,9 +82,13 @@ async def client_gone(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette answers this from outside every middleware, so the security headers are added
+    here too."""
     log.exception("unexpected error", exc_info=exc)
     return JSONResponse(
-        status_code=500, content={"detail": "the server failed on this request; it has been logged"}
+        status_code=500,
+        content={"detail": "the server failed on this request; it has been logged"},
+        headers=SECURITY_HEADERS,
     )
 
 

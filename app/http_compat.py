@@ -36,7 +36,8 @@ class HeadAsGet:
 
 
 class JsonBodies:
-    """Label every POST body under /api as JSON, which is the only kind the API reads."""
+    """Label every POST body under /api as JSON, which is the only kind the API reads (the
+    label the client sent is replaced, not added to)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

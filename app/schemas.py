@@ -175,8 +175,9 @@ class TranslateResponse(BaseModel):
     timing_ms: dict[str, float]
     notes: list[str] = Field(
         default_factory=list,
-        description="remarks in words on the input, e.g. a text in the other language or "
-        "characters the model never saw; empty when there are none",
+        description="remarks in words when the answer cannot be trusted: a text in the other "
+        "language, characters the model never saw, an answer cut at a limit before it ended; "
+        "empty when there are none",
     )
 
 

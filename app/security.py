@@ -24,6 +24,9 @@ HEADERS = {
 
 
 class SecurityHeaders:
+    """Set HEADERS on every response the app starts (a 500 is answered outside it: see
+    app/errors.py)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 

@@ -305,14 +305,34 @@ class ModelService:
             "decode_and_trace": round(decoded_ms, 2),
             "total": round((time.perf_counter() - started) * 1000, 2),
         }
-        ends = (checkpoint.config.eos_id, *stop_ids)
-        if decoded.output_ids and decoded.output_ids[-1] not in ends:
-            cut = len(decoded.output_ids)
-            response.notes.append(
-                f"the answer was cut at {cut} token{'s' * (cut != 1)}, before it ended: "
-                "ask for more tokens (max_new_tokens), or it may be repeating itself"
-            )
+        response.notes += cut_note(checkpoint, decoded, options, self.settings.max_new_tokens)
         return response, decoded
+
+
+def cut_note(
+    checkpoint: Checkpoint, decoded: Decoded, options: DecodingOptions, most: int
+) -> list[str]:
+    """A note when the answer stopped at a limit before it ended, saying which limit: asking
+    for more tokens helps only below the server's `most` and the model's positions."""
+    c, cut = checkpoint.config, len(decoded.output_ids)
+    if not decoded.output_ids or decoded.output_ids[-1] in (c.eos_id, *options.stop_ids):
+        return []
+    room = c.max_len - len(decoded.prefix_ids) + 1  # positions left after the prefix
+    tokens = f"{cut} token{'s' * (cut != 1)}"
+    if cut >= room and c.architecture == "decoder-only":
+        return [
+            f"the answer was cut at {tokens}, before it ended: '{checkpoint.name}' has "
+            f"{c.max_len} positions, and the prompt took the rest; shorten the prompt"
+        ]
+    if cut >= min(room, most):
+        return [
+            f"the answer was cut at {tokens}, before it ended: that is the most "
+            f"'{checkpoint.name}' writes here, so it may be repeating itself"
+        ]
+    return [
+        f"the answer was cut at {tokens}, before it ended: ask for more tokens "
+        f"(max_new_tokens, up to {most}), or it may be repeating itself"
+    ]
 
 
 async def watch(client_gone: ClientGone, stop: threading.Event) -> None:

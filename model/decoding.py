@@ -243,6 +243,7 @@ def decode(
         raise ValueError(f"input is longer than the model's {model.config.max_len} positions")
     if options.max_new_tokens > room:
         options = DecodingOptions(**{**options.__dict__, "max_new_tokens": room})
+    _check(options)  # a request that waited in line may have no one left to answer
     search = _beam_search if options.strategy == "beam" else _greedy_or_sample
     output, steps, trace = search(model, src_ids, prefix_ids, options)
     return Decoded(src_ids, prefix_ids, output, steps, trace)
@@ -260,8 +261,8 @@ def greedy_batch(
     """
     c = model.config
     limits = [max_new_tokens] * len(sources) if isinstance(max_new_tokens, int) else max_new_tokens
-    if len(limits) != len(sources):
-        raise ValueError("max_new_tokens needs one limit per source")
+    if len(limits) != len(sources) or min(limits) < 1:
+        raise ValueError("max_new_tokens needs one limit of at least 1 per source")
     longest = max(len(s) for s in sources)
     src = torch.full((len(sources), longest), c.pad_id)
     for row, ids in enumerate(sources):

@@ -22,8 +22,10 @@ const Plotly = /** @type {any} */ (window).Plotly;
 // No mode bar: its buttons were invisible stops for the keyboard and covered plot titles on a
 // phone. Drag still zooms and a double click resets; PNG and JSON have their own buttons.
 const PLOT_CONFIG = { responsive: true, displaylogo: false, displayModeBar: false };
-// Pixels one token label needs along an axis (a CJK character at 12 px, tilted).
+// Pixels one token label needs along an axis (a CJK character at 12 px, tilted), and the
+// pixels of a heatmap's element that are margin rather than plot (headFigure's margins).
 const LABEL_PX = { x: 16, y: 14 };
+const MARGIN_PX = { x: 110, y: 130 };
 const PLAY_INTERVAL_MS = 800;
 
 const EXAMPLES = {
@@ -148,6 +150,7 @@ async function submit() {
   renderStatus();  // only the spinner: redrawing the old plots would delay the request
   const { path, body } = request(state, models);
   const asked = requestOf(state);
+  let answered = false;
   try {
     const response = await postJson(path, body);
     if (id !== state.requests) return;  // a newer request (or mode) has replaced this one
@@ -156,6 +159,7 @@ async function submit() {
     state.stale = false;
     state.compare = { response: null, note: "" };  // the old sentence's, until it is replaced
     state.step = 0;
+    answered = true;
   } catch (err) {
     if (id !== state.requests) return;
     state.error = err instanceof Error ? err.message : String(err);
@@ -167,7 +171,8 @@ async function submit() {
       measureUntilPainted("attnscope:translate", start);
     }
   }
-  if (id === state.requests && gptResponse()) loadComparison(id);
+  // Only for a new answer: after a failure, the old answer keeps its old comparison.
+  if (answered && id === state.requests && gptResponse()) loadComparison(id);
 }
 
 /**
@@ -353,7 +358,7 @@ function drawBars(element, bars) {
 function renderStatus() {
   $("translate-form").classList.toggle("busy", state.busy);
   $("translate-form").setAttribute("aria-busy", String(state.busy));
-  $("error").textContent = state.stale
+  $("error").textContent = state.stale && state.error
     ? `${state.error} (What is shown below still answers the previous request.)`
     : state.error;
   document.body.classList.toggle("stale", state.stale);
@@ -548,8 +553,8 @@ function renderScores() {
 /** How many token labels fit along each axis of a plot element. @param {HTMLElement} element */
 function labelRoom(element) {
   return {
-    x: Math.floor(element.clientWidth / LABEL_PX.x),
-    y: Math.floor(element.clientHeight / LABEL_PX.y),
+    x: Math.max(1, Math.floor((element.clientWidth - MARGIN_PX.x) / LABEL_PX.x)),
+    y: Math.max(1, Math.floor((element.clientHeight - MARGIN_PX.y) / LABEL_PX.y)),
   };
 }
 

@@ -146,6 +146,7 @@ def test_odd_text_is_translated_not_crashed(client: TestClient, text: str) -> No
         ),
         ({"text": "😀\u200b"}, "2 of the text's 2 tokens are unknown to 'zh-en' (shown as <unk>)"),
         ({"text": "我有一只猫。", "max_new_tokens": 2}, "the answer was cut at 2 tokens"),
+        ({"text": "我有一只猫。", "max_new_tokens": 128}, "the most 'zh-en' writes here"),
     ],
 )
 def test_notes_say_when_a_translation_cannot_be_trusted(
@@ -170,7 +171,7 @@ def test_the_shipped_models_golden_answers_carry_no_notes() -> None:
         cut = shipped.post("/api/translate", json={"text": "我有一只猫。", "max_new_tokens": 2})
         assert cut.json()["notes"] == [
             "the answer was cut at 2 tokens, before it ended: ask for more tokens "
-            "(max_new_tokens), or it may be repeating itself"
+            "(max_new_tokens, up to 128), or it may be repeating itself"
         ]
 
 
@@ -259,6 +260,31 @@ def test_a_json_body_is_read_whatever_its_label(client: TestClient, content_type
     assert response.json()["translation"] == translate(client)["translation"]
     form = client.post("/api/translate", content=b"text=cat", headers=headers)
     assert form.status_code == 422 and "not valid JSON" in form.json()["detail"]
+
+
+def test_a_head_where_only_post_is_allowed_is_a_405(client: TestClient) -> None:
+    response = client.head("/api/translate")
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert response.content == b""
+
+
+def test_a_server_failure_is_a_500_in_words_with_the_security_headers(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = tmp_path_factory.mktemp("models")
+    save_tiny_checkpoint(models / "zh-en", "zh-en")
+    app = create_app(Settings(model_dir=models, models=["zh-en"]))
+    with TestClient(app, raise_server_exceptions=False) as failing:
+
+        async def broken(*args, **kwargs):
+            raise KeyError("a bug")
+
+        monkeypatch.setattr(app.state.service, "translate_json", broken)
+        response = failing.post("/api/translate", json={"text": "我有一只猫。"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "the server failed on this request; it has been logged"}
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/", "/api/models", "/docs"])

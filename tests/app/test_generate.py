@@ -76,7 +76,20 @@ def test_an_answer_cut_by_the_token_limit_says_so(client: TestClient) -> None:
     assert cut["target_tokens"][-1] not in ("</s>", "\n")  # the tiny GPT runs on
     assert cut["notes"] == [
         "the answer was cut at 2 tokens, before it ended: ask for more tokens "
-        "(max_new_tokens), or it may be repeating itself"
+        "(max_new_tokens, up to 128), or it may be repeating itself"
+    ]
+
+
+def test_an_answer_cut_by_the_models_positions_says_to_shorten_the_prompt(
+    client: TestClient,
+) -> None:
+    # The tiny GPT has 40 positions: <s> and 30 prompt tokens leave room for 10 answer tokens.
+    cut = generate(client, prompt="猫。" * 15, max_new_tokens=40, stop_at_line_end=False)
+    assert len(cut["target_tokens"]) == 10
+    assert cut["target_tokens"][-1] not in ("</s>", "\n")  # the tiny GPT runs on
+    assert cut["notes"] == [
+        "the answer was cut at 10 tokens, before it ended: 'gpt' has 40 positions, and the "
+        "prompt took the rest; shorten the prompt"
     ]
 
 

@@ -3,6 +3,7 @@ the encoder-decoder, and the layer × head score table."""
 
 import html
 import json
+import time
 from urllib.parse import urlencode
 
 import pytest
@@ -237,3 +238,24 @@ def test_a_new_generation_replaces_the_comparison_without_errors(
     assert plotted(page, "compare-cross")["xticks"] == list("今天天气很好。")  # the new sentence's
     # Clearing the side-by-side plots while Plotly redrew them threw on every new generation.
     assert watched["errors"] == []
+
+
+def test_a_failed_generation_keeps_the_old_answer_and_its_comparison(
+    page: Page, server_url: str, watched: dict
+) -> None:
+    page.goto(server_url)
+    rendered(page)
+    switch_to_gpt(page)
+    before = plotted(page, "compare-cross")
+    translations: list[str] = []
+    page.on("request", lambda r: translations.append(r.url) if "/api/translate" in r.url else None)
+    page.fill("#prompt", "猫。" * 100 + " =>")  # more tokens than the GPT's positions: a 422
+    with page.expect_response("**/api/generate") as answer:
+        page.press("#prompt", "Control+Enter")
+    assert answer.value.status == 422
+    wait_until(page, IDLE)
+    time.sleep(0.3)
+    assert translations == []  # no comparison for a prompt that got no answer
+    assert plotted(page, "compare-cross") == before
+    assert "still answers the previous request" in page.text_content("#error")
+    assert [e for e in watched["errors"] if "422" not in e] == []

@@ -220,8 +220,9 @@ def test_batched_greedy_keeps_each_sources_own_limit(transformer: Transformer) -
     for src, limit, out in zip(sources, limits, batched, strict=True):
         alone = decode(transformer, src, BOS, DecodingOptions(max_new_tokens=limit)).output_ids
         assert out == [t for t in alone if t != 2] and len(out) <= limit
-    with pytest.raises(ValueError, match="one limit per source"):
-        greedy_batch(transformer, sources, max_new_tokens=[3, 4])
+    for wrong in ([3, 4], [3, 0, 9]):
+        with pytest.raises(ValueError, match="one limit of at least 1 per source"):
+            greedy_batch(transformer, sources, max_new_tokens=wrong)
 
 
 @pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])
