@@ -607,6 +607,12 @@ function bindEvents() {
     showStep();
   });
   $("play").addEventListener("click", togglePlay);
+  // How many token labels fit depends on the plots' size: redraw once the window settles.
+  let resizing = 0;
+  window.addEventListener("resize", () => {
+    window.clearTimeout(resizing);
+    resizing = window.setTimeout(() => { if (state.response) render(); }, 250);
+  });
   document.addEventListener("keydown", (event) => {
     const target = /** @type {HTMLElement} */ (event.target);
     if (["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName) && target.id !== "step") return;

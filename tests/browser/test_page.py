@@ -263,3 +263,20 @@ def test_notes_on_the_input_show_under_the_translation(page: Page, server_url: s
     assert "looks like English" in page.text_content("#notes")
     submit(page, "我有一只猫。")  # Chinese into zh-en: nothing about the language
     assert "looks like" not in page.text_content("#notes")
+
+
+def test_heatmap_labels_thin_out_when_the_window_narrows(page: Page, server_url: str) -> None:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(server_url)
+    rendered(page)
+    sentence = "今天天气很好。我有一只猫。你好。今天天气很好。"
+    submit(page, sentence)
+    wide = plotted(page, "head-plot")
+    assert wide["xvals"] == list(range(len(sentence)))  # room for every source token
+    before = int(page.evaluate("Number(document.body.dataset.rendered)"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    wait_until(page, f"Number(document.body.dataset.rendered) > {before}")
+    narrow = plotted(page, "head-plot")
+    every = narrow["xvals"][1]
+    assert every > 1 and narrow["xvals"] == list(range(0, len(sentence), every))
+    assert narrow["z"] == wide["z"]  # the same weights, fewer labels
