@@ -325,6 +325,12 @@ def test_plotly_is_served_from_the_installed_package(client: TestClient) -> None
     response = client.get("/vendor/plotly.min.js")
     assert response.status_code == 200 and len(response.content) > 1_000_000
     assert response.headers["content-type"].startswith("text/javascript")
+    # A browser holding this version gets a 304, not 4.8 MB again; another version gets it all.
+    etag = response.headers["etag"]
+    again = client.get("/vendor/plotly.min.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    other = client.get("/vendor/plotly.min.js", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200 and len(other.content) == len(response.content)
 
 
 def test_positional_encoding(client: TestClient) -> None:
