@@ -36,7 +36,7 @@ from model.checkpoint import Checkpoint, load_checkpoint
 from model.decoding import DeadlineExceeded, Decoded, DecodingOptions, decode
 from model.layers import positional_encoding
 from model.scores import head_score_table, share_on_keys
-from model.tokenizer import NEWLINE
+from model.tokenizer import ARROW, NEWLINE
 from model.transformer import parameter_count
 
 log = logging.getLogger("attnscope.service")
@@ -248,6 +248,12 @@ class ModelService:
         response, decoded = self.run(checkpoint, request, [], prefix_ids, deadline, stop_ids, stop)
         if decoded.output_ids and decoded.output_ids[-1] in stop_ids:  # the line break ends it
             response.translation = tok.decode(decoded.output_ids[:-1])
+        if not request.prompt.strip().endswith(ARROW):
+            response.notes.insert(
+                0,
+                f"the prompt's last line does not end with {ARROW}, so nothing asks for a "
+                f"translation: the GPT just goes on writing (try `中文 {ARROW}`)",
+            )
         positions = len(decoded.decoder_input_ids)
         roles = prompt_roles(prompt_ids, newline, positions)
         demonstrations = [i for i, role in enumerate(roles) if role == "demonstration"]

@@ -84,13 +84,20 @@ def test_an_answer_cut_by_the_models_positions_says_to_shorten_the_prompt(
     client: TestClient,
 ) -> None:
     # The tiny GPT has 40 positions: <s> and 30 prompt tokens leave room for 10 answer tokens.
-    cut = generate(client, prompt="猫。" * 15, max_new_tokens=40, stop_at_line_end=False)
+    cut = generate(client, prompt="猫。" * 14 + "猫 =>", max_new_tokens=40, stop_at_line_end=False)
     assert len(cut["target_tokens"]) == 10
     assert cut["target_tokens"][-1] not in ("</s>", "\n")  # the tiny GPT runs on
     assert cut["notes"] == [
         "the answer was cut at 10 tokens, before it ended: 'gpt' has 40 positions, and the "
         "prompt took the rest; shorten the prompt"
     ]
+
+
+def test_a_prompt_that_asks_for_no_translation_gets_a_note(client: TestClient) -> None:
+    asked = generate(client, prompt="我有一只猫。 =>", max_new_tokens=2)
+    assert not any("does not end with =>" in note for note in asked["notes"])
+    unasked = generate(client, prompt="我有一只猫。", max_new_tokens=2)
+    assert unasked["notes"][0].startswith("the prompt's last line does not end with =>")
 
 
 def test_seeded_sampling_repeats(client: TestClient) -> None:
