@@ -111,10 +111,10 @@ class ModelService:
         event loop only moves bytes. Raises ServerBusy (503), UnknownModelError (404) and
         TooLongError (422), the last two before the request takes a place in line; and Stopped
         once `client_gone()` is true: decoding stops rather than run for nobody."""
-        self.source_ids(request)
+        checked = self.source_ids(request)  # tokenized once: the thread reuses it
         deadline = time.monotonic() + self.settings.request_timeout_s
         return await self.admitted(
-            lambda stop: self.translate(request, deadline, stop).model_dump_json().encode(),
+            lambda stop: as_json(self.translate(request, deadline, stop, checked)),
             client_gone,
         )
 
@@ -122,10 +122,10 @@ class ModelService:
         self, request: GenerateRequest, client_gone: ClientGone | None = None
     ) -> bytes:
         """As translate_json, for a GPT continuing a prompt."""
-        self.prompt_ids(request)
+        checked = self.prompt_ids(request)
         deadline = time.monotonic() + self.settings.request_timeout_s
         return await self.admitted(
-            lambda stop: self.generate(request, deadline, stop).model_dump_json().encode(),
+            lambda stop: as_json(self.generate(request, deadline, stop, checked)),
             client_gone,
         )
 
@@ -200,9 +200,11 @@ class ModelService:
         request: TranslateRequest,
         deadline: float | None = None,
         stop: threading.Event | None = None,
+        checked: tuple[Checkpoint, list[int]] | None = None,
     ) -> TranslateResponse:
-        """Decode and trace on the calling thread; `deadline` is a time.monotonic() value."""
-        checkpoint, src_ids = self.source_ids(request)
+        """Decode and trace on the calling thread; `deadline` is a time.monotonic() value;
+        `checked` is source_ids(request), when the caller has it already."""
+        checkpoint, src_ids = checked or self.source_ids(request)
         bos = [checkpoint.config.bos_id]
         response = self.run(checkpoint, request, src_ids, bos, deadline, stop=stop)[0]
         response.notes = [*self.input_notes(checkpoint, request.text, src_ids), *response.notes]
@@ -239,8 +241,10 @@ class ModelService:
         request: GenerateRequest,
         deadline: float | None = None,
         stop: threading.Event | None = None,
+        checked: tuple[Checkpoint, list[int]] | None = None,
     ) -> GenerateResponse:
-        checkpoint, prompt_ids = self.prompt_ids(request)
+        """As translate; `checked` is prompt_ids(request), when the caller has it already."""
+        checkpoint, prompt_ids = checked or self.prompt_ids(request)
         tok = checkpoint.tgt_tokenizer
         newline = tok.hf.token_to_id(NEWLINE)
         stop_ids = (newline,) if request.stop_at_line_end and newline is not None else ()
@@ -313,6 +317,10 @@ class ModelService:
         }
         response.notes += cut_note(checkpoint, decoded, options, self.settings.max_new_tokens)
         return response, decoded
+
+
+def as_json(response: TranslateResponse) -> bytes:
+    return response.model_dump_json().encode()
 
 
 def cut_note(
