@@ -21,13 +21,12 @@ from pydantic import (
 )
 
 from app.settings import Settings
-from model.decoding import MIN_TEMPERATURE
 
-DEFAULTS = Settings.model_fields
-MAX_TEXT_CHARS = DEFAULTS["max_text_chars"].default
-MAX_PROMPT_CHARS = DEFAULTS["max_prompt_chars"].default
-MAX_NEW_TOKENS = DEFAULTS["max_new_tokens"].default
-MAX_BEAM_SIZE = DEFAULTS["max_beam_size"].default
+LIMITS = Settings.model_construct().decoding_limits()  # the defaults; limited() applies others
+MAX_TEXT_CHARS = LIMITS["max_text_chars"]
+MAX_PROMPT_CHARS = LIMITS["max_prompt_chars"]
+MAX_NEW_TOKENS = LIMITS["max_new_tokens"]
+MAX_BEAM_SIZE = LIMITS["max_beam_size"]
 
 Strategy = Literal["greedy", "beam", "sample"]
 
@@ -49,9 +48,16 @@ class DecodingFields(BaseModel):
     strategy: Strategy = "greedy"
     max_new_tokens: int = Field(64, ge=1, le=MAX_NEW_TOKENS, description="tokens, with </s>")
     beam_size: int = Field(4, ge=1, le=MAX_BEAM_SIZE, description="beam search only")
-    temperature: float = Field(1.0, ge=MIN_TEMPERATURE, le=5, description="sampling only")
-    top_k: int = Field(0, ge=0, le=1000, description="sampling only; 0 = no cut")
-    top_p: float = Field(1.0, gt=0, le=1, description="sampling only; 1 = no cut")
+    temperature: float = Field(
+        1.0,
+        ge=LIMITS["min_temperature"],
+        le=LIMITS["max_temperature"],
+        description="sampling only",
+    )
+    top_k: int = Field(0, ge=0, le=LIMITS["max_top_k"], description="sampling only; 0 = no cut")
+    top_p: float = Field(
+        1.0, ge=LIMITS["min_top_p"], le=1, description="sampling only; 1 = no cut"
+    )
     seed: int = Field(0, ge=0, le=2**31 - 1, description="sampling only")
     top_n: int = Field(5, ge=1, le=20, description="candidates recorded per step")
 
@@ -249,14 +255,19 @@ def limited(model: type[Request], settings: Settings) -> type[Request]:
     """`model` with this deployment's limits, so the OpenAPI schema states what the 422s enforce.
 
     Defaults shrink with the limits (max_new_tokens 64 becomes 32 where the limit is 32)."""
-    caps = {"max_new_tokens": settings.max_new_tokens, "beam_size": settings.max_beam_size}
+    limits = settings.decoding_limits()
+    ranges = {  # field: (type, lowest, highest)
+        "max_new_tokens": (int, 1, limits["max_new_tokens"]),
+        "beam_size": (int, 1, limits["max_beam_size"]),
+        "temperature": (float, limits["min_temperature"], limits["max_temperature"]),
+        "top_k": (int, 0, limits["max_top_k"]),
+        "top_p": (float, limits["min_top_p"], 1),
+    }
     overrides: dict = {}
-    for name, cap in caps.items():
+    for name, (kind, low, high) in ranges.items():
         base = model.model_fields[name]
-        overrides[name] = (
-            int,
-            Field(min(base.default, cap), ge=1, le=cap, description=base.description),
-        )
+        default = min(max(base.default, low), high)
+        overrides[name] = (kind, Field(default, ge=low, le=high, description=base.description))
     texts = {"text": settings.max_text_chars, "prompt": settings.max_prompt_chars}
     for name, cap in texts.items():
         base = model.model_fields.get(name)

@@ -7,7 +7,6 @@ stops when the deadline passes.
 
 import asyncio
 import logging
-import re
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from typing import TypeVar
 import torch
 
 from app.admission import Admission, ServerBusy
+from app.notes import LANGUAGES, SCRIPTS
 from app.schemas import (
     AttentionMap,
     Candidate,
@@ -46,8 +46,6 @@ CLIENT_CHECK_S = 0.1  # how often a request's connection is checked while it is 
 DECODING_FIELDS = {field.name for field in fields(DecodingOptions)}
 DECIMALS = 4  # weights are rounded: 4 decimals are more than a heatmap can show
 SEED_TEXT = "我有一只猫。"  # the textbook example: the page opens with it already translated
-SCRIPTS = {"zh": re.compile(r"[\u3400-\u9fff\uf900-\ufaff]"), "en": re.compile(r"[A-Za-z]")}
-LANGUAGES = {"zh": "Chinese", "en": "English"}
 
 
 class UnknownModelError(LookupError):

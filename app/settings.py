@@ -10,7 +10,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model.checkpoint import CHECKPOINTS_DIR
+from model.checkpoint import CHECKPOINTS_DIR, SHIPPED_MODELS
+from model.decoding import MAX_BEAM_SIZE, MIN_TEMPERATURE
 
 
 class Settings(BaseSettings):
@@ -19,14 +20,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     model_dir: Path = CHECKPOINTS_DIR  # holds one sub-directory per model
-    models: list[str] = ["zh-en", "en-zh", "gpt"]  # loaded at start-up; first of a kind: default
+    models: list[str] = list(SHIPPED_MODELS)  # loaded at start-up; first of a kind: default
 
     # What one request may ask for.
     max_text_chars: int = Field(200, ge=1, le=1000)
     max_prompt_chars: int = Field(600, ge=1, le=2000)  # a GPT prompt: up to three pairs and a query
     max_body_bytes: int = Field(16 * 1024, ge=1024)  # a larger body gets a 413 unread
     max_new_tokens: int = Field(128, ge=1, le=256)
-    max_beam_size: int = Field(8, ge=1, le=8)
+    max_beam_size: int = Field(MAX_BEAM_SIZE, ge=1, le=MAX_BEAM_SIZE)
+    # Sampling: the range of temperature, the largest top-k, and the smallest top-p (0, 1].
+    min_temperature: float = Field(MIN_TEMPERATURE, ge=MIN_TEMPERATURE)
+    max_temperature: float = Field(5.0, ge=MIN_TEMPERATURE, le=100)
+    max_top_k: int = Field(1000, ge=1)
+    min_top_p: float = Field(0.01, gt=0, le=1)
 
     # How much work runs at once. Beyond `max_concurrent` running and `max_queue` waiting, a
     # request gets a 503 with Retry-After at once; one that cannot finish within
@@ -38,3 +44,16 @@ class Settings(BaseSettings):
 
     # Origins allowed to call the API from their own pages; none by default (CORS off).
     cors_origins: list[str] = []
+
+    def decoding_limits(self) -> dict[str, float]:
+        """The ranges of the decoding fields, as the schema, the page and the CLI use them."""
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "max_beam_size": self.max_beam_size,
+            "min_temperature": self.min_temperature,
+            "max_temperature": self.max_temperature,
+            "max_top_k": self.max_top_k,
+            "min_top_p": self.min_top_p,
+            "max_text_chars": self.max_text_chars,
+            "max_prompt_chars": self.max_prompt_chars,
+        }

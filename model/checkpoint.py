@@ -19,6 +19,9 @@ from model.tokenizer import Tokenizer
 from model.transformer import Seq2Seq, build_model
 
 CHECKPOINTS_DIR = Path(__file__).resolve().parent / "checkpoints"
+SHIPPED_TRANSLATORS = ("zh-en", "en-zh")  # the encoder-decoders that ship, one per direction
+SHIPPED_GPT = "gpt"
+SHIPPED_MODELS = (*SHIPPED_TRANSLATORS, SHIPPED_GPT)
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 SRC_TOKENIZER = "src_tokenizer.json"
@@ -161,5 +164,5 @@ def load_checkpoint(directory: Path, name: str | None = None) -> Checkpoint:
 
 
 def shipped_checkpoint(name: str) -> Path:
-    """Directory of a checkpoint that ships with attnscope (`zh-en`, `en-zh`, `gpt`)."""
+    """Directory of a checkpoint that ships with attnscope (one of SHIPPED_MODELS)."""
     return CHECKPOINTS_DIR / name

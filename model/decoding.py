@@ -21,6 +21,7 @@ Strategy = Literal["greedy", "beam", "sample"]
 # Below this, logits / temperature can overflow float32 (a temperature of 1e-79 gives inf, then
 # NaN probabilities); sampling this cold is greedy decoding in all but name anyway.
 MIN_TEMPERATURE = 0.05
+MAX_BEAM_SIZE = 8  # the widest beam search the decoder runs; settings may offer fewer
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ class DecodingOptions:
             raise ValueError(f"unknown strategy {self.strategy!r}")
         if self.max_new_tokens < 1:
             raise ValueError("max_new_tokens must be at least 1")
-        if not 1 <= self.beam_size <= 8:
-            raise ValueError("beam_size must be between 1 and 8")
+        if not 1 <= self.beam_size <= MAX_BEAM_SIZE:
+            raise ValueError(f"beam_size must be between 1 and {MAX_BEAM_SIZE}")
         if not self.temperature >= MIN_TEMPERATURE:
             raise ValueError(f"temperature must be at least {MIN_TEMPERATURE}")
         if self.top_k < 0 or not 0 < self.top_p <= 1 or self.top_n < 1:

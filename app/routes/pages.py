@@ -9,7 +9,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from app.notes import SCRIPT_PATTERNS
 from app.routes.api import service_of
+from app.schemas import DecodingFields, limited
 from app.service import SEED_TEXT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +33,13 @@ def index(request: Request) -> HTMLResponse:
         "models": [m.model_dump() for m in service.models()],
         "seed_text": SEED_TEXT,
         "response": seed.model_dump() if seed is not None else None,
+        "limits": service.settings.decoding_limits(),
+        "decoding_defaults": limited(DecodingFields, service.settings)().model_dump(
+            exclude={"model"}
+        ),
+        "scripts": SCRIPT_PATTERNS,
     }
-    context = {"initial": initial, "limits": service.settings}
+    context = {"initial": initial, "limits": initial["limits"]}
     return templates.TemplateResponse(request, "index.html", context)
 
 
