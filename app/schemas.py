@@ -55,9 +55,7 @@ class DecodingFields(BaseModel):
         description="sampling only",
     )
     top_k: int = Field(0, ge=0, le=LIMITS["max_top_k"], description="sampling only; 0 = no cut")
-    top_p: float = Field(
-        1.0, ge=LIMITS["min_top_p"], le=1, description="sampling only; 1 = no cut"
-    )
+    top_p: float = Field(1.0, ge=LIMITS["min_top_p"], le=1, description="sampling only; 1 = no cut")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="sampling only")
     top_n: int = Field(5, ge=1, le=20, description="candidates recorded per step")
 
