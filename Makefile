@@ -64,13 +64,13 @@ format: $(VENV)/.installed-test
 
 # Retrain the shipped checkpoints (about an hour each on 2 cores; see README).
 train-zh-en: $(VENV)/.installed
-	$(BIN)/python -m model.train --direction zh-en --out runs/zh-en --export model/checkpoints/zh-en
+	$(BIN)/python -m training.translation --direction zh-en --out runs/zh-en --export model/checkpoints/zh-en
 
 train-en-zh: $(VENV)/.installed
-	$(BIN)/python -m model.train --direction en-zh --out runs/en-zh --export model/checkpoints/en-zh
+	$(BIN)/python -m training.translation --direction en-zh --out runs/en-zh --export model/checkpoints/en-zh
 
 train-gpt: $(VENV)/.installed
-	$(BIN)/python -m model.train_gpt --out runs/gpt --export model/checkpoints/gpt
+	$(BIN)/python -m training.gpt --out runs/gpt --export model/checkpoints/gpt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from results_file import write_results  # noqa: E402  (bench/ is on sys.path when run as a script)
 
+from model.cache import KVCache  # noqa: E402
 from model.checkpoint import load_checkpoint, shipped_checkpoint  # noqa: E402
-from model.trace import KVCache  # noqa: E402
 
 
 @torch.inference_mode()

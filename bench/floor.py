@@ -37,9 +37,9 @@ from lean_step import check_against_model, lean_greedy, lean_layers  # noqa: E40
 from results_file import write_results  # noqa: E402  (bench/ is on sys.path)
 from timing import SENTENCES, print_table, times_ms  # noqa: E402
 
+from model.cache import KVCache  # noqa: E402
 from model.checkpoint import load_checkpoint, shipped_checkpoint  # noqa: E402
 from model.decoding import DecodingOptions, decode  # noqa: E402
-from model.trace import KVCache  # noqa: E402
 
 ONCE_PER_SENTENCE = (".cross_attn.k_proj", ".cross_attn.v_proj")
 

@@ -1,1 +1,110 @@
-"""attnscope's Transformer: written out plainly so every attention head can be looked at."""
+"""attnscope's Transformer: written out plainly so every attention head can be looked at.
+
+This is the public API: app/ and training/ import from `model` and never from its modules, so
+the modules can change shape behind these names. model/ imports nothing from app/ or training/
+(tests/test_imports.py walks the imports).
+"""
+
+from model.cache import KVCache
+from model.checkpoint import (
+    CHECKPOINTS_DIR,
+    METRICS,
+    SHIPPED_GPT,
+    SHIPPED_MODELS,
+    SHIPPED_TRANSLATORS,
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+    shipped_checkpoint,
+    tie_state_dict,
+    untied_state_dict,
+)
+from model.config import Architecture, TransformerConfig
+from model.decoding import (
+    MAX_BEAM_SIZE,
+    MIN_TEMPERATURE,
+    DeadlineExceeded,
+    Decoded,
+    DecodingOptions,
+    Stopped,
+    Strategy,
+    decode,
+    greedy_batch,
+)
+from model.layers import positional_encoding
+from model.prompts import (
+    CUE,
+    Pair,
+    PromptIds,
+    Role,
+    answer_stop_ids,
+    asks_for_answer,
+    encode_prompt,
+    prompt_roles,
+    prompt_text,
+)
+from model.scores import head_score_table, induction_score, previous_token_score, share_on_keys
+from model.tokenizer import (
+    ARROW,
+    FIRST_ORDINARY_ID,
+    NEWLINE,
+    Tokenizer,
+    train_mixed_tokenizer,
+    train_tokenizer,
+)
+from model.trace import AttentionTrace
+from model.transformer import GPT, Seq2Seq, Transformer, build_model, parameter_count
+
+__all__ = [
+    "ARROW",
+    "CHECKPOINTS_DIR",
+    "CUE",
+    "FIRST_ORDINARY_ID",
+    "GPT",
+    "MAX_BEAM_SIZE",
+    "METRICS",
+    "MIN_TEMPERATURE",
+    "NEWLINE",
+    "SHIPPED_GPT",
+    "SHIPPED_MODELS",
+    "SHIPPED_TRANSLATORS",
+    "Architecture",
+    "AttentionTrace",
+    "Checkpoint",
+    "CheckpointError",
+    "DeadlineExceeded",
+    "Decoded",
+    "DecodingOptions",
+    "KVCache",
+    "Pair",
+    "PromptIds",
+    "Role",
+    "Seq2Seq",
+    "Stopped",
+    "Strategy",
+    "Tokenizer",
+    "Transformer",
+    "TransformerConfig",
+    "answer_stop_ids",
+    "asks_for_answer",
+    "build_model",
+    "decode",
+    "encode_prompt",
+    "greedy_batch",
+    "head_score_table",
+    "induction_score",
+    "load_checkpoint",
+    "parameter_count",
+    "positional_encoding",
+    "previous_token_score",
+    "prompt_roles",
+    "prompt_text",
+    "save_checkpoint",
+    "share_on_keys",
+    "shipped_checkpoint",
+    "tie_state_dict",
+    "train_mixed_tokenizer",
+    "train_tokenizer",
+    "untied_state_dict",
+]

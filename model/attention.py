@@ -13,7 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from model.trace import AttentionTrace, KVCache
+from model.cache import KVCache
+from model.trace import AttentionTrace
 
 
 def attention_probs(

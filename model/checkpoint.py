@@ -59,7 +59,7 @@ def sha256_of(path: Path) -> str:
 def untied_state_dict(model: Seq2Seq, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
     """State dict without the tied output matrix: safetensors stores each tensor once."""
     return {
-        name: (tensor if dtype is None else tensor.to(dtype)).detach().contiguous()
+        name: (tensor if dtype is None else tensor.to(dtype)).detach().cpu().contiguous()
         for name, tensor in model.state_dict().items()
         if not (model.config.tie_embeddings and name == TIED)
     }

@@ -14,7 +14,8 @@ from typing import Literal
 import torch
 from torch.nn import functional as F
 
-from model.trace import AttentionTrace, KVCache
+from model.cache import KVCache
+from model.trace import AttentionTrace
 from model.transformer import Seq2Seq
 
 Strategy = Literal["greedy", "beam", "sample"]
@@ -112,6 +113,11 @@ def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> t
     return logits
 
 
+def device_of(model: Seq2Seq) -> torch.device:
+    """Where the model's weights are: every tensor decoding makes goes there too."""
+    return next(model.parameters()).device
+
+
 def _record(index: int, token_id: int, probs: torch.Tensor, top_n: int) -> Step:
     """Step record from a (V,) distribution."""
     top = torch.topk(probs, min(top_n, probs.numel()))
@@ -123,11 +129,13 @@ def _start(model: Seq2Seq, src_ids: list[int], prefix_ids: list[int], traces: li
     """Encode the source (if any), feed the prefix, and return (memory, memory_mask, cache,
     first logits (1, V)). The encoder's and the prefix's attention are appended to `traces`."""
     memory = memory_mask = None
+    device = device_of(model)
     encoder_trace, prefix_trace = AttentionTrace(), AttentionTrace()
     if src_ids:
-        memory, memory_mask = model.encode(torch.tensor([src_ids]), encoder_trace)
+        memory, memory_mask = model.encode(torch.tensor([src_ids], device=device), encoder_trace)
     cache = KVCache()
-    logits = model.decode(torch.tensor([prefix_ids]), memory, memory_mask, prefix_trace, cache)
+    prefix = torch.tensor([prefix_ids], device=device)
+    logits = model.decode(prefix, memory, memory_mask, prefix_trace, cache)
     traces += [encoder_trace, prefix_trace]
     return memory, memory_mask, cache, logits[:, -1]
 
@@ -138,7 +146,8 @@ def _greedy_or_sample(
     """One sequence, token by token. Each step's attention is recorded as it is computed, and
     the steps' rows are joined at the end: no second pass over the sequence."""
     eos = model.config.eos_id
-    generator = torch.Generator().manual_seed(options.seed)
+    device = device_of(model)
+    generator = torch.Generator(device=device).manual_seed(options.seed)
     traces: list[AttentionTrace] = []
     memory, memory_mask, cache, logits = _start(model, src_ids, prefix_ids, traces)
     output: list[int] = []
@@ -157,7 +166,7 @@ def _greedy_or_sample(
         if token == eos or token in options.stop_ids or index + 1 == options.max_new_tokens:
             break
         traces.append(AttentionTrace())
-        fed = torch.tensor([[token]])
+        fed = torch.tensor([[token]], device=device)
         logits = model.decode(fed, memory, memory_mask, traces[-1], cache)[:, -1]
     return output, steps, AttentionTrace.joined(traces)
 
@@ -171,9 +180,10 @@ def _beam_search(
     Beams branch and die, so their steps' attention is not kept: one traced pass over the
     winner gives its attention at the end."""
     eos, k = model.config.eos_id, options.beam_size
+    device = device_of(model)
     memory, memory_mask, cache, logits = _start(model, src_ids, prefix_ids, [])
     beams: list[tuple[list[int], list[Step]]] = [([], [])]
-    scores = torch.zeros(1)  # (beams,) summed log-probabilities
+    scores = torch.zeros(1, device=device)  # (beams,) summed log-probabilities
     finished: list[tuple[float, list[int], list[Step]]] = []
 
     def penalty(length: int) -> float:
@@ -207,9 +217,9 @@ def _beam_search(
                 break
         if len(finished) >= k or last or not next_beams:
             break
-        beams, scores = next_beams, torch.tensor(next_scores)
-        cache.reorder(torch.tensor(keep_rows))
-        new_tokens = torch.tensor([[tokens[-1]] for tokens, _ in beams])  # (beams, 1)
+        beams, scores = next_beams, torch.tensor(next_scores, device=device)
+        cache.reorder(torch.tensor(keep_rows, device=device))
+        new_tokens = torch.tensor([[tokens[-1]] for tokens, _ in beams], device=device)
         logits = model.decode(new_tokens, memory, memory_mask, cache=cache)[:, -1]
     _, output, steps = max(finished, key=lambda item: item[0])
     trace, _ = trace_pass(model, src_ids, prefix_ids + output[:-1])
@@ -222,9 +232,11 @@ def trace_pass(
     """One forward pass with a trace; returns it with the logits (1, T, V) of every position."""
     trace = AttentionTrace()
     memory = memory_mask = None
+    device = device_of(model)
     if src_ids:
-        memory, memory_mask = model.encode(torch.tensor([src_ids]), trace)
-    logits = model.decode(torch.tensor([decoder_input_ids]), memory, memory_mask, trace)
+        memory, memory_mask = model.encode(torch.tensor([src_ids], device=device), trace)
+    decoder_input = torch.tensor([decoder_input_ids], device=device)
+    logits = model.decode(decoder_input, memory, memory_mask, trace)
     return trace, logits
 
 
@@ -265,15 +277,16 @@ def greedy_batch(
     if len(limits) != len(sources) or min(limits) < 1:
         raise ValueError("max_new_tokens needs one limit of at least 1 per source")
     longest = max(len(s) for s in sources)
+    device = device_of(model)
     src = torch.full((len(sources), longest), c.pad_id)
     for row, ids in enumerate(sources):
         src[row, : len(ids)] = torch.tensor(ids)
-    memory, memory_mask = model.encode(src)
+    memory, memory_mask = model.encode(src.to(device))
     cache = KVCache()
-    tokens = torch.full((len(sources), 1), c.bos_id)
-    done = torch.zeros(len(sources), dtype=torch.bool)
+    tokens = torch.full((len(sources), 1), c.bos_id, device=device)
+    done = torch.zeros(len(sources), dtype=torch.bool, device=device)
     produced: list[torch.Tensor] = []
-    limit = torch.tensor(limits)
+    limit = torch.tensor(limits, device=device)
     for step in range(min(max(limits), c.max_len)):
         logits = model.decode(tokens, memory, memory_mask, cache=cache)[:, -1]  # (B, V)
         tokens = logits.argmax(-1, keepdim=True).masked_fill(done[:, None], c.pad_id)  # (B, 1)

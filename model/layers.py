@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from model.attention import MultiHeadAttention
-from model.trace import AttentionTrace, KVCache
+from model.cache import KVCache
+from model.trace import AttentionTrace
 
 
 def positional_encoding(max_len: int, d_model: int) -> torch.Tensor:

@@ -1,17 +1,19 @@
-"""GPT prompts: translation written as text, `中文 => English`, one pair per line.
+"""The one definition of a GPT prompt: translation written as text, `中文 => English`.
 
-A zero-shot prompt is the query line alone (`我有一只猫。 =>`); a few-shot prompt puts one to
-three demonstration pairs first, so the model can copy the pattern from its context. Training
-also mixes in sequences that repeat a random span of tokens: predicting the second copy is only
-possible by looking back at the first, which is what makes induction heads form.
+A zero-shot prompt is the query line alone (`我有一只猫。 =>`); a few-shot prompt puts
+demonstration pairs first, one per line, so the model can copy the pattern from its context.
+Each position the model reads has a role (<s>, a demonstration, the query, the answer), and an
+answer ends with its line.
 """
 
-import random
 from dataclasses import dataclass
+from typing import Literal
 
-from model.tokenizer import ARROW, FIRST_ORDINARY_ID, NEWLINE, Tokenizer
+from model.tokenizer import ARROW, NEWLINE, Tokenizer
 
 Pair = tuple[str, str]  # (Chinese, English)
+Role = Literal["start", "demonstration", "query", "answer"]
+CUE = ARROW  # a prompt's last line ends with it: what follows is the answer
 
 
 def prompt_text(demonstrations: list[Pair], query: str) -> str:
@@ -37,17 +39,23 @@ def encode_prompt(tok: Tokenizer, demonstrations: list[Pair], query: str) -> Pro
     return PromptIds([*ids, *tok.encode(query), arrow], shown)
 
 
-def training_sequence(
-    tok: Tokenizer, pair: Pair, pool: list[Pair], rng: random.Random, few_shot_share: float
-) -> list[int]:
-    """<s> prompt answer </s>: zero-shot, or with 1-3 demonstrations drawn from `pool`."""
-    shots = rng.randint(1, 3) if rng.random() < few_shot_share else 0
-    demonstrations = rng.sample(pool, shots)
-    prompt = encode_prompt(tok, demonstrations, pair[0])
-    return [tok.bos_id, *prompt.ids, *tok.encode(pair[1]), tok.eos_id]
+def answer_stop_ids(tok: Tokenizer) -> tuple[int, ...]:
+    """The tokens that end an answer besides </s>: the line break (a GPT would go on to write
+    a new prompt line of its own)."""
+    newline = tok.hf.token_to_id(NEWLINE)
+    return () if newline is None else (newline,)
 
 
-def repeated_span_sequence(tok: Tokenizer, rng: random.Random, length: int) -> list[int]:
-    """<s> span span </s> for a span of `length` random ordinary tokens."""
-    span = [rng.randrange(FIRST_ORDINARY_ID, tok.vocab_size) for _ in range(length)]
-    return [tok.bos_id, *span, *span, tok.eos_id]
+def asks_for_answer(prompt: str) -> bool:
+    """True when the prompt's last line ends with the cue, so the model is asked to answer."""
+    return prompt.strip().endswith(CUE)
+
+
+def prompt_roles(prompt_ids: list[int], newline_id: int | None, positions: int) -> list[Role]:
+    """The role of each decoder position: <s>, then the prompt's demonstration lines (up to its
+    last line break), its query line, then the answer."""
+    last_break = max((i for i, t in enumerate(prompt_ids) if t == newline_id), default=-1)
+    roles: list[Role] = ["start"]
+    roles += ["demonstration" if i <= last_break else "query" for i in range(len(prompt_ids))]
+    roles += ["answer"] * (positions - len(roles))
+    return roles[:positions]

@@ -35,7 +35,7 @@ def induction_score(probs: torch.Tensor, first_start: int, span_length: int) -> 
     second_start = first_start + span_length
     if span_length < 2 or second_start + span_length > probs.size(-2):
         raise ValueError("the repeated span must have at least 2 tokens and fit in the sequence")
-    queries = torch.arange(second_start, second_start + span_length - 1)
+    queries = torch.arange(second_start, second_start + span_length - 1, device=probs.device)
     keys = queries - span_length + 1
     return probs[:, queries, keys].mean(-1)
 
@@ -60,7 +60,8 @@ def head_score_table(
         ids = [model.config.bos_id, *span.tolist(), *span.tolist()]
         with torch.inference_mode():
             trace = AttentionTrace()
-            model.decode(torch.tensor([ids]), trace=trace)
+            device = next(model.parameters()).device
+            model.decode(torch.tensor([ids], device=device), trace=trace)
         for name, probs in trace.probs.items():
             site = totals.setdefault(name, {"induction": 0, "previous_token": 0})
             site["induction"] = site["induction"] + induction_score(probs, 1, span_length)

@@ -8,9 +8,10 @@ import torch
 from torch import nn
 
 from model.attention import causal_mask
+from model.cache import KVCache
 from model.config import TransformerConfig
 from model.layers import DecoderBlock, Embedding, EncoderBlock
-from model.trace import AttentionTrace, KVCache
+from model.trace import AttentionTrace
 
 
 def padding_mask(ids: torch.Tensor, pad_id: int) -> torch.Tensor:

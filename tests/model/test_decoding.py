@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
+from model.cache import KVCache
 from model.decoding import (
     MIN_TEMPERATURE,
     DeadlineExceeded,
@@ -19,7 +20,7 @@ from model.decoding import (
     greedy_batch,
     trace_pass,
 )
-from model.trace import AttentionTrace, KVCache
+from model.trace import AttentionTrace
 from model.transformer import GPT, Transformer
 from tests.conftest import tiny_config
 

@@ -9,12 +9,10 @@ import json
 import pytest
 
 from model.checkpoint import load_checkpoint, shipped_checkpoint
-from model.data import SHARED_DATA, read_pairs
 from model.decoding import DecodingOptions, decode
-from model.evaluate import evaluate_checkpoint
 from model.scores import head_score_table
-from model.train_gpt import evaluate_gpt
-from model.train_gpt import translate as translate_prompt
+from training.data import SHARED_DATA, read_pairs
+from training.evaluate import evaluate_checkpoint, evaluate_gpt, translate_prompt
 
 DEV = SHARED_DATA / "zh_en_dev.tsv"
 TRAIN = SHARED_DATA / "zh_en_train.tsv"

@@ -5,11 +5,12 @@ import logging
 import random
 from pathlib import Path
 
-from model import train_gpt
 from model.checkpoint import load_checkpoint
-from model.prompts import encode_prompt, prompt_text, repeated_span_sequence
+from model.prompts import encode_prompt, prompt_text
 from model.tokenizer import ARROW, NEWLINE, train_mixed_tokenizer
-from tests.model.test_train import write_corpus
+from tests.training.test_translation import write_corpus
+from training import gpt
+from training.data import repeated_span_sequence
 
 PAIRS = [("我有一只猫。", "I have a cat."), ("他是学生。", "He is a student.")]
 
@@ -69,9 +70,9 @@ def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path, caplog) -> None:
         "2",
     ]
     with caplog.at_level(logging.INFO, logger="attnscope"):
-        train_gpt.main([*common, "--stop-after", "1", "--span-curriculum", "3"])
+        gpt.main([*common, "--stop-after", "1", "--span-curriculum", "3"])
     assert "after 3 span steps" in caplog.text  # the curriculum ran before epoch 1
-    train_gpt.main([*common, "--resume", "--export", str(export)])  # continues to epoch 2
+    gpt.main([*common, "--resume", "--export", str(export)])  # continues to epoch 2
     checkpoint = load_checkpoint(export)
     assert checkpoint.config.architecture == "decoder-only"
     assert checkpoint.src_tokenizer is None

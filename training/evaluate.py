@@ -1,19 +1,37 @@
-"""Dev-set BLEU and chrF of a model, with sacrebleu's default settings.
+"""Every evaluation a recipe reports, on data that training never saw.
 
-python -m model.evaluate model/checkpoints/zh-en [--limit 200] [--update-metrics]
+Translation models: dev-set BLEU and chrF with sacrebleu's default settings. GPTs: the same
+zero-shot and three-shot, and the best induction and previous-token scores of any head.
+
+    python -m training.evaluate model/checkpoints/zh-en [--limit 200] [--update-metrics]
 """
 
 import argparse
 import json
+import random
 from pathlib import Path
 
 import sacrebleu
 
-from model.checkpoint import METRICS, Checkpoint, load_checkpoint
-from model.data import SHARED_DATA, read_pairs
-from model.decoding import greedy_batch
-from model.tokenizer import Tokenizer
-from model.transformer import Seq2Seq
+from model import (
+    GPT,
+    METRICS,
+    Checkpoint,
+    DecodingOptions,
+    Pair,
+    Seq2Seq,
+    Tokenizer,
+    answer_stop_ids,
+    decode,
+    encode_prompt,
+    greedy_batch,
+    head_score_table,
+    load_checkpoint,
+)
+from training.data import SHARED_DATA, read_pairs
+
+EVAL_SHOTS = 3
+EVAL_SEED = 12345  # the three-shot demonstrations are the same at every evaluation
 
 
 def translate_all(
@@ -56,6 +74,56 @@ def evaluate_checkpoint(checkpoint: Checkpoint, dev: Path, limit: int = 0) -> di
         checkpoint.tgt_tokenizer,
         checkpoint.meta["target_language"],
     )
+
+
+def translate_prompt(model: GPT, tok: Tokenizer, demonstrations: list[Pair], query: str) -> str:
+    """A GPT's greedy answer to a prompt, up to </s> or the end of its line."""
+    prompt = encode_prompt(tok, demonstrations, query)
+    room = model.config.max_len - len(prompt.ids) - 1
+    if room < 2:
+        return ""
+    options = DecodingOptions(max_new_tokens=min(room, 2 * len(prompt.ids) + 10), top_n=1)
+    ids = decode(model, [], [tok.bos_id, *prompt.ids], options).output_ids
+    stops = answer_stop_ids(tok)
+    end = next((i for i, t in enumerate(ids) if t in stops), len(ids))
+    return tok.decode(ids[:end])
+
+
+def gpt_answers(
+    model: GPT, tok: Tokenizer, dev: list[Pair], pool: list[Pair]
+) -> dict[str, list[str]]:
+    """Greedy answers to every dev sentence, zero-shot and three-shot (fixed demonstrations
+    from the training pairs)."""
+    model.eval()
+    demonstrations = random.Random(EVAL_SEED).sample(pool, EVAL_SHOTS)
+    return {
+        label: [translate_prompt(model, tok, shown, zh) for zh, _ in dev]
+        for label, shown in (("zero_shot", []), ("three_shot", demonstrations))
+    }
+
+
+def answer_scores(answers: dict[str, list[str]], refs: list[str]) -> dict[str, float]:
+    """BLEU and chrF of each kind of answer against the references."""
+    scores: dict[str, float] = {}
+    for label, hyps in answers.items():
+        scores[f"{label}_bleu"] = round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
+        scores[f"{label}_chrf"] = round(sacrebleu.corpus_chrf(hyps, [refs]).score, 2)
+    return scores
+
+
+def evaluate_gpt(model: GPT, tok: Tokenizer, dev: list[Pair], pool: list[Pair]) -> dict[str, float]:
+    """BLEU and chrF zero-shot and three-shot on `dev`."""
+    return answer_scores(gpt_answers(model, tok, dev, pool), [en for _, en in dev])
+
+
+def best_heads(model: GPT, vocab_size: int) -> dict[str, float]:
+    """The best induction and previous-token score of any head."""
+    model.eval()
+    table = head_score_table(model, vocab_size)
+    return {
+        kind: round(max(max(site[kind]) for site in table.values()), 3)
+        for kind in ("induction", "previous_token")
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

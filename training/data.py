@@ -1,12 +1,18 @@
-"""Parallel sentences for training: reading the TSV corpus and batching by length."""
+"""Training data: the TSV corpus read as pairs, GPT training sequences, batches by length.
 
+A GPT learns translation as text (model's prompt format), zero-shot or after demonstrations.
+Sequences that repeat a random span of tokens are mixed in: predicting the second copy is only
+possible by looking back at the first, which is what makes induction heads form.
+"""
+
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import torch
 
-from model.tokenizer import Tokenizer
+from model import FIRST_ORDINARY_ID, Pair, Tokenizer, encode_prompt
 
 Direction = Literal["zh-en", "en-zh"]
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -76,3 +82,19 @@ def _pad(batch: list[Example], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]
         src[row, : len(example.src)] = torch.tensor(example.src)
         tgt[row, : len(example.tgt)] = torch.tensor(example.tgt)
     return src, tgt
+
+
+def training_sequence(
+    tok: Tokenizer, pair: Pair, pool: list[Pair], rng: random.Random, few_shot_share: float
+) -> list[int]:
+    """<s> prompt answer </s>: zero-shot, or with 1-3 demonstrations drawn from `pool`."""
+    shots = rng.randint(1, 3) if rng.random() < few_shot_share else 0
+    demonstrations = rng.sample(pool, shots)
+    prompt = encode_prompt(tok, demonstrations, pair[0])
+    return [tok.bos_id, *prompt.ids, *tok.encode(pair[1]), tok.eos_id]
+
+
+def repeated_span_sequence(tok: Tokenizer, rng: random.Random, length: int) -> list[int]:
+    """<s> span span </s> for a span of `length` random ordinary tokens."""
+    span = [rng.randrange(FIRST_ORDINARY_ID, tok.vocab_size) for _ in range(length)]
+    return [tok.bos_id, *span, *span, tok.eos_id]

@@ -8,7 +8,7 @@ import pytest
 from safetensors.torch import load_file
 
 from app.cli import translate_lines
-from model import train
+from training import translation
 
 DIGITS = {"一": "one", "二": "two", "三": "three", "四": "four", "五": "five"}
 
@@ -63,7 +63,7 @@ def tiny_run(tmp_path: Path, out: str, *extra: str) -> list[str]:
 @pytest.mark.slow
 def test_tiny_model_learns_tiny_corpus(tmp_path: Path) -> None:
     export = tmp_path / "export"
-    train.main(tiny_run(tmp_path, "run", "--epochs", "40", "--export", str(export)))
+    translation.main(tiny_run(tmp_path, "run", "--epochs", "40", "--export", str(export)))
     metrics = json.loads((export / "metrics.json").read_text())
     losses = [epoch["loss"] for epoch in metrics["history"]]
     assert losses[-1] < losses[0] / 3
@@ -74,10 +74,10 @@ def test_tiny_model_learns_tiny_corpus(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_resumed_run_equals_uninterrupted_run(tmp_path: Path) -> None:
-    train.main(tiny_run(tmp_path, "whole", "--epochs", "4"))
-    train.main(tiny_run(tmp_path, "split", "--epochs", "4", "--stop-after", "2"))
+    translation.main(tiny_run(tmp_path, "whole", "--epochs", "4"))
+    translation.main(tiny_run(tmp_path, "split", "--epochs", "4", "--stop-after", "2"))
     assert json.loads((tmp_path / "split/last/state.json").read_text())["epoch"] == 2
-    train.main(tiny_run(tmp_path, "split", "--epochs", "4", "--resume"))
+    translation.main(tiny_run(tmp_path, "split", "--epochs", "4", "--resume"))
     whole = load_file(str(tmp_path / "whole/last/model.safetensors"))
     split = load_file(str(tmp_path / "split/last/model.safetensors"))
     assert whole.keys() == split.keys()

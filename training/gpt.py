@@ -1,8 +1,9 @@
 """Train the GPT: the Transformer's decoder alone, on translation written as prompts.
 
-    python -m model.train_gpt --out runs/gpt --export model/checkpoints/gpt
+    python -m training.gpt --out runs/gpt --export model/checkpoints/gpt
+    torchrun --nproc_per_node 2 -m training.gpt --threads 1 ...   # DDP, 2 processes
 
-Each epoch builds its sequences afresh (model/prompts.py): every training pair as a prompt,
+Each epoch builds its sequences afresh (training/data.py): every training pair as a prompt,
 zero-shot or after one to three demonstrations drawn at random, plus a share of sequences that
 repeat a random span, so that induction heads form. The loss is next-token cross-entropy over
 the whole sequence. After each epoch the log gets the loss, the dev BLEU zero-shot and three-shot
@@ -17,22 +18,33 @@ import logging
 import random
 import time
 
-import sacrebleu
 import torch
+from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from model.checkpoint import load_checkpoint, save_checkpoint
-from model.config import TransformerConfig
-from model.data import Example, make_batches, read_pairs
-from model.decoding import DecodingOptions, decode
-from model.prompts import Pair, encode_prompt, repeated_span_sequence, training_sequence
-from model.scores import head_score_table
-from model.tokenizer import NEWLINE, Tokenizer, train_mixed_tokenizer
-from model.training import (
+from model import (
+    GPT,
+    Pair,
+    Tokenizer,
+    TransformerConfig,
+    head_score_table,
+    load_checkpoint,
+    save_checkpoint,
+    train_mixed_tokenizer,
+)
+from training.data import (
+    Example,
+    make_batches,
+    read_pairs,
+    repeated_span_sequence,
+    training_sequence,
+)
+from training.evaluate import answer_scores, best_heads, evaluate_gpt, gpt_answers
+from training.loop import (
+    Trainer,
     add_run_arguments,
     end_epoch,
-    learning_rate,
     new_optimizer,
     optimize,
     recipe,
@@ -40,11 +52,9 @@ from model.training import (
     start_run,
     training_facts,
 )
-from model.transformer import GPT
+from training.processes import Batch, Processes, leave, steps_per_epoch, wrap
 
 log = logging.getLogger("attnscope.train_gpt")
-EVAL_SHOTS = 3
-EVAL_SEED = 12345  # the three-shot demonstrations are the same at every evaluation
 CURRICULUM_CHECK = 250  # span steps between two measurements of the head scores
 
 
@@ -86,80 +96,46 @@ def epoch_sequences(
     return [Example([], ids) for ids in sequences if len(ids) <= args.max_len]
 
 
-def translate(model: GPT, tok: Tokenizer, demonstrations: list[Pair], query: str) -> str:
-    """Greedy answer to a prompt, up to </s> or the end of the line."""
-    prompt = encode_prompt(tok, demonstrations, query)
-    room = model.config.max_len - len(prompt.ids) - 1
-    if room < 2:
-        return ""
-    options = DecodingOptions(max_new_tokens=min(room, 2 * len(prompt.ids) + 10), top_n=1)
-    ids = decode(model, [], [tok.bos_id, *prompt.ids], options).output_ids
-    newline = tok.hf.token_to_id(NEWLINE)
-    return tok.decode(ids[: ids.index(newline)] if newline in ids else ids)
-
-
-def gpt_answers(
-    model: GPT, tok: Tokenizer, dev: list[Pair], pool: list[Pair]
-) -> dict[str, list[str]]:
-    """Greedy answers to every dev sentence, zero-shot and three-shot (fixed demonstrations
-    from the training pairs)."""
-    model.eval()
-    demonstrations = random.Random(EVAL_SEED).sample(pool, EVAL_SHOTS)
-    return {
-        label: [translate(model, tok, shown, zh) for zh, _ in dev]
-        for label, shown in (("zero_shot", []), ("three_shot", demonstrations))
-    }
-
-
-def answer_scores(answers: dict[str, list[str]], refs: list[str]) -> dict[str, float]:
-    """BLEU and chrF of each kind of answer against the references."""
-    scores: dict[str, float] = {}
-    for label, hyps in answers.items():
-        scores[f"{label}_bleu"] = round(sacrebleu.corpus_bleu(hyps, [refs]).score, 2)
-        scores[f"{label}_chrf"] = round(sacrebleu.corpus_chrf(hyps, [refs]).score, 2)
-    return scores
-
-
-def evaluate_gpt(model: GPT, tok: Tokenizer, dev: list[Pair], pool: list[Pair]) -> dict[str, float]:
-    """BLEU and chrF zero-shot and three-shot on `dev`."""
-    return answer_scores(gpt_answers(model, tok, dev, pool), [en for _, en in dev])
-
-
-def best_heads(model: GPT, vocab_size: int) -> dict[str, float]:
-    model.eval()
-    table = head_score_table(model, vocab_size)
-    return {
-        kind: round(max(max(site[kind]) for site in table.values()), 3)
-        for kind in ("induction", "previous_token")
-    }
-
-
-def next_token_loss(model: GPT, ids: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of every next token (padding ignored)."""
-    logits = model(ids[:, :-1])
-    pad = model.config.pad_id
-    return F.cross_entropy(logits.flatten(0, 1), ids[:, 1:].flatten(), ignore_index=pad)
+def next_token_loss(module: nn.Module, ids: torch.Tensor, pad_id: int) -> tuple[torch.Tensor, int]:
+    """Cross-entropy of every next token, and how many tokens it counts (padding ignored).
+    `module` is the GPT, or DDP around it."""
+    logits = module(ids[:, :-1])
+    targets = ids[:, 1:]
+    loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id)
+    return loss, int((targets != pad_id).sum())
 
 
 def span_curriculum(
-    model: GPT, optimizer: torch.optim.Optimizer, tok: Tokenizer, args: argparse.Namespace
+    trained: nn.Module,
+    model: GPT,
+    optimizer: torch.optim.Optimizer,
+    tok: Tokenizer,
+    args: argparse.Namespace,
+    processes: Processes,
 ) -> int:
     """Train on repeated random spans alone: predicting a second copy needs a previous-token
     head and an induction head, and they form sooner without the translation prompts.
 
     The heads form in a phase change whose step varies from run to run, so the scores are
     checked every CURRICULUM_CHECK steps and the curriculum ends once a head reaches
-    --induction-target (or after --span-curriculum steps)."""
-    rng = random.Random(args.seed)
-    bar = tqdm(range(1, args.span_curriculum + 1), desc="span curriculum", leave=False)
+    --induction-target (or after --span-curriculum steps). Every process measures the same
+    weights the same way, so all end the curriculum at the same step."""
+    rng = random.Random(args.seed + 1_000_003 * processes.rank)  # each process its own spans
+    pad_id = model.config.pad_id
+    bar = tqdm(
+        range(1, args.span_curriculum + 1),
+        desc="span curriculum",
+        leave=False,
+        disable=not processes.main,
+    )
     for step in bar:
-        model.train()
+        trained.train()
         batch = [
             Example([], repeated_span_sequence(tok, rng, rng.randint(5, 30))) for _ in range(32)
         ]
-        _, ids = make_batches(batch, max_tokens=10**9, seed=step, pad_id=model.config.pad_id)[0]
-        loss = next_token_loss(model, ids)
-        optimize(model, optimizer, loss, args.lr * min(1.0, step / args.warmup))
+        _, ids = make_batches(batch, max_tokens=10**9, seed=step, pad_id=pad_id)[0]
+        loss, _ = next_token_loss(trained, ids.to(processes.device), pad_id)
+        optimize(trained, optimizer, loss, args.lr * min(1.0, step / args.warmup))
         bar.set_postfix(loss=f"{loss.item():.3f}")
         if step % CURRICULUM_CHECK == 0 or step == args.span_curriculum:
             heads = best_heads(model, tok.vocab_size)
@@ -171,7 +147,7 @@ def span_curriculum(
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    start_run(args)
+    processes = start_run(args)
     pairs = read_pairs(args.train, "zh-en")
     dev_pairs = read_pairs(args.dev, "zh-en")
     tok_path = args.out / "tokenizer.json"
@@ -179,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
         tok = Tokenizer.load(tok_path)
     else:
         tok = train_mixed_tokenizer([zh for zh, _ in pairs] + [en for _, en in pairs], args.vocab)
-        tok.save(tok_path)
+        if processes.main:
+            tok.save(tok_path)
     config = TransformerConfig(
         architecture="decoder-only",
         src_vocab_size=0,
@@ -194,53 +171,59 @@ def main(argv: list[str] | None = None) -> None:
     args.max_len = config.max_len
     torch.manual_seed(args.seed)
     model = GPT(config)
+    trained = wrap(model, processes)
     optimizer = new_optimizer(model, args)
     probe = epoch_sequences(tok, pairs, random.Random(args.seed), args)
-    steps_per_epoch = len(make_batches(probe, args.max_tokens, args.seed, config.pad_id))
-    total_steps = steps_per_epoch * args.epochs
+    steps = steps_per_epoch(len(make_batches(probe, args.max_tokens, args.seed)), processes)
+    total_steps = steps * args.epochs
     state = {"epoch": 0, "step": 0, "minutes": 0.0, "history": []}
-    state = resume_or_start(args, model, optimizer, state, len(pairs), steps_per_epoch)
+    state = resume_or_start(args, model, optimizer, state, len(pairs), steps)
     started = time.time() - state["minutes"] * 60  # the curriculum counts as training time
     if args.span_curriculum and not args.resume:
-        state["span_curriculum_steps"] = span_curriculum(model, optimizer, tok, args)
+        state["span_curriculum_steps"] = span_curriculum(
+            trained, model, optimizer, tok, args, processes
+        )
+
+    def loss_fn(module: nn.Module, batch: Batch) -> tuple[torch.Tensor, int]:
+        return next_token_loss(module, batch[1], config.pad_id)
+
+    trainer = Trainer(trained, optimizer, loss_fn, total_steps, args, processes)
     first_epoch = state["epoch"] + 1
     while state["epoch"] < args.epochs:
         epoch = state["epoch"] + 1
         rng = random.Random(args.seed * 1000 + epoch)
-        torch.manual_seed(args.seed * 1000 + epoch)
-        model.train()
+        torch.manual_seed(args.seed * 1000 + epoch + processes.rank)
         examples = epoch_sequences(tok, pairs, rng, args)
         batches = make_batches(examples, args.max_tokens, args.seed * 1000 + epoch, config.pad_id)
-        loss_sum = tokens_seen = 0.0
-        epoch_start = time.time()
-        bar = tqdm(batches, desc=f"epoch {epoch}/{args.epochs}", unit="batch", leave=False)
-        for _, ids in bar:
-            lr = learning_rate(state["step"], total_steps, args)
-            loss = next_token_loss(model, ids)
-            optimize(model, optimizer, loss, lr)
-            n_tokens = int((ids[:, 1:] != config.pad_id).sum())
-            loss_sum += loss.item() * n_tokens
-            tokens_seen += n_tokens
-            state["step"] += 1
-            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}")
+        description = f"epoch {epoch}/{args.epochs}"
         record = {
             "epoch": epoch,
-            "loss": round(loss_sum / tokens_seen, 4),
-            "lr": lr,
-            "epoch_s": round(time.time() - epoch_start, 1),
-            **evaluate_gpt(model, tok, dev_pairs[: args.eval_limit], pairs),
-            **best_heads(model, tok.vocab_size),
+            **trainer.epoch(batches, state, description),
         }
-        stop = end_epoch(args, model, optimizer, state, record, started, first_epoch)
+        if processes.main:
+            record.update(evaluate_gpt(model, tok, dev_pairs[: args.eval_limit], pairs))
+            record.update(best_heads(model, tok.vocab_size))
+        stop = end_epoch(trainer, model, state, record, started, first_epoch)
         if stop == "pause":
+            leave(model, processes)
             return
         if stop == "budget":
             break
-    if args.export:
-        export(args, model, tok, state, dev_pairs, pairs)
+    leave(model, processes)  # the other processes are done: process 0 exports alone
+    if args.export and processes.main:
+        export(args, model, tok, state, (dev_pairs, pairs), processes)
 
 
-def export(args, model: GPT, tok: Tokenizer, state: dict, dev: list[Pair], pool: list[Pair]):
+def export(
+    args: argparse.Namespace,
+    model: GPT,
+    tok: Tokenizer,
+    state: dict,
+    data: tuple[list[Pair], list[Pair]],
+    processes: Processes,
+) -> None:
+    """Write the fp16 checkpoint and its metrics, measured on the whole dev set."""
+    dev, pool = data
     meta = {
         "direction": "prompt",
         "source_language": None,
@@ -265,7 +248,7 @@ def export(args, model: GPT, tok: Tokenizer, state: dict, dev: list[Pair], pool:
         "head_scores": head_score_table(exported.model, tok.vocab_size),
         "dev_set": "zh_en_dev.tsv (1,000 Tatoeba pairs)",
         "span_curriculum_steps": state.get("span_curriculum_steps", 0),
-        **training_facts(model, state, args),
+        **training_facts(model, state, args, processes),
     }
     (args.export / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info("exported %s: %s", args.export, scores)

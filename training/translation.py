@@ -1,6 +1,8 @@
 """Train a translation model from scratch on the Tatoeba pairs.
 
-    python -m model.train --direction zh-en --out runs/zh-en --export model/checkpoints/zh-en
+    python -m training.translation --direction zh-en --out runs/zh-en \
+        --export model/checkpoints/zh-en
+    torchrun --nproc_per_node 2 -m training.translation --threads 1 ...   # DDP, 2 processes
 
 Runs on CPU in minutes. Every epoch is logged (loss, learning rate, tokens/s) to `<out>/train.log`;
 dev BLEU and chrF are measured with sacrebleu; the best weights are kept; the state at the end of
@@ -16,28 +18,34 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
+from torch import nn
 from torch.nn import functional as F
-from tqdm import tqdm
 
-from model.checkpoint import load_checkpoint, save_checkpoint, tie_state_dict, untied_state_dict
-from model.config import TransformerConfig
-from model.data import encode_pairs, make_batches, read_pairs
-from model.evaluate import evaluate
-from model.tokenizer import Tokenizer, train_tokenizer
-from model.training import (
+from model import (
+    Tokenizer,
+    Transformer,
+    TransformerConfig,
+    load_checkpoint,
+    save_checkpoint,
+    tie_state_dict,
+    train_tokenizer,
+    untied_state_dict,
+)
+from training.data import encode_pairs, make_batches, read_pairs
+from training.evaluate import evaluate
+from training.loop import (
+    Trainer,
     add_run_arguments,
     end_epoch,
-    learning_rate,
     load_state,
     new_optimizer,
-    optimize,
     recipe,
     resume_or_start,
     save_state,
     start_run,
     training_facts,
 )
-from model.transformer import Transformer
+from training.processes import Batch, Processes, leave, steps_per_epoch, wrap
 
 log = logging.getLogger("attnscope.train")
 LANGUAGES = {"zh-en": ("zh", "en"), "en-zh": ("en", "zh")}
@@ -71,7 +79,7 @@ def average_snapshots(paths: list[Path]) -> dict[str, torch.Tensor]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    start_run(args)
+    processes = start_run(args)
     src_lang, tgt_lang = LANGUAGES[args.direction]
     train_pairs = read_pairs(args.train, args.direction)
     dev_pairs = read_pairs(args.dev, args.direction)
@@ -85,8 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     else:
         src_tok = train_tokenizer(kinds[src_lang], [s for s, _ in train_pairs], args.subword_vocab)
         tgt_tok = train_tokenizer(kinds[tgt_lang], [t for _, t in train_pairs], args.subword_vocab)
-        for tok, path in zip((src_tok, tgt_tok), tok_paths, strict=True):
-            tok.save(path)
+        if processes.main:
+            for tok, path in zip((src_tok, tgt_tok), tok_paths, strict=True):
+                tok.save(path)
 
     config = TransformerConfig(
         src_vocab_size=src_tok.vocab_size,
@@ -103,67 +112,75 @@ def main(argv: list[str] | None = None) -> None:
     dev_refs = [t for _, t in dev_pairs]
     torch.manual_seed(args.seed)
     model = Transformer(config)
+    trained = wrap(model, processes)
     optimizer = new_optimizer(model, args)
-    steps_per_epoch = len(make_batches(examples, args.max_tokens, args.seed))
-    total_steps = steps_per_epoch * args.epochs
+    steps = steps_per_epoch(len(make_batches(examples, args.max_tokens, args.seed)), processes)
+    total_steps = steps * args.epochs
     state = {"epoch": 0, "step": 0, "minutes": 0.0, "best": None, "history": []}
-    state = resume_or_start(args, model, optimizer, state, len(examples), steps_per_epoch)
+    state = resume_or_start(args, model, optimizer, state, len(examples), steps)
+
+    def loss_fn(module: nn.Module, batch: Batch) -> tuple[torch.Tensor, int]:
+        src, tgt = batch
+        logits = module(src, tgt[:, :-1])
+        loss = F.cross_entropy(
+            logits.flatten(0, 1),
+            tgt[:, 1:].flatten(),
+            ignore_index=config.pad_id,
+            label_smoothing=args.label_smoothing,
+        )
+        return loss, int((tgt[:, 1:] != config.pad_id).sum())
 
     snapshots = args.out / "epochs"
     snapshots.mkdir(exist_ok=True)
     started = time.time() - state["minutes"] * 60
+    trainer = Trainer(trained, optimizer, loss_fn, total_steps, args, processes)
     first_epoch = state["epoch"] + 1
     while state["epoch"] < args.epochs:
         epoch = state["epoch"] + 1
-        torch.manual_seed(args.seed * 1000 + epoch)  # dropout: same run, same masks
-        model.train()
+        torch.manual_seed(args.seed * 1000 + epoch + processes.rank)  # dropout masks, per process
         batches = make_batches(examples, args.max_tokens, args.seed * 1000 + epoch, config.pad_id)
-        loss_sum = tokens_seen = 0.0
-        epoch_start = time.time()
-        bar = tqdm(batches, desc=f"epoch {epoch}/{args.epochs}", unit="batch", leave=False)
-        for src, tgt in bar:
-            lr = learning_rate(state["step"], total_steps, args)
-            logits = model(src, tgt[:, :-1])
-            loss = F.cross_entropy(
-                logits.flatten(0, 1),
-                tgt[:, 1:].flatten(),
-                ignore_index=config.pad_id,
-                label_smoothing=args.label_smoothing,
-            )
-            optimize(model, optimizer, loss, lr)
-            n_tokens = int((tgt[:, 1:] != config.pad_id).sum())
-            loss_sum += loss.item() * n_tokens
-            tokens_seen += n_tokens
-            state["step"] += 1
-            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}")
-        seconds = time.time() - epoch_start
+        description = f"epoch {epoch}/{args.epochs}"
         record = {
             "epoch": epoch,
-            "loss": round(loss_sum / tokens_seen, 4),
-            "lr": lr,
-            "tokens_per_s": round(tokens_seen / seconds),
-            "epoch_s": round(seconds, 1),
+            **trainer.epoch(batches, state, description),
         }
-        if epoch % args.eval_every == 0 or epoch == args.epochs:
-            record.update(evaluate(model, dev_sources, dev_refs, tgt_tok, tgt_lang))
-            if state["best"] is None or record["bleu"] > state["best"]["bleu"]:
-                state["best"] = record
-                save_state(args.out / "best", model, optimizer, dict(state))
-        save_file(untied_state_dict(model), str(snapshots / f"epoch_{epoch}.safetensors"))
-        for old in snapshots.glob("epoch_*.safetensors"):
-            if int(old.stem.split("_")[1]) <= epoch - args.average:
-                old.unlink()
-        stop = end_epoch(args, model, optimizer, state, record, started, first_epoch)
+        if processes.main:
+            if epoch % args.eval_every == 0 or epoch == args.epochs:
+                record.update(evaluate(model, dev_sources, dev_refs, tgt_tok, tgt_lang))
+                if state["best"] is None or record["bleu"] > state["best"]["bleu"]:
+                    state["best"] = record
+                    save_state(args.out / "best", model, optimizer, dict(state))
+            save_file(untied_state_dict(model), str(snapshots / f"epoch_{epoch}.safetensors"))
+            for old in snapshots.glob("epoch_*.safetensors"):
+                if int(old.stem.split("_")[1]) <= epoch - args.average:
+                    old.unlink()
+        stop = end_epoch(trainer, model, state, record, started, first_epoch)
         if stop == "pause":
+            leave(model, processes)
             return
         if stop == "budget":
             break
 
-    finish(args, model, state, src_tok, tgt_tok, dev_sources, dev_refs, tgt_lang, snapshots)
+    leave(model, processes)  # the other processes are done: process 0 finishes alone
+    if processes.main:
+        finish(
+            args, model, state, (src_tok, tgt_tok), (dev_sources, dev_refs), snapshots, processes
+        )
 
 
-def finish(args, model, state, src_tok, tgt_tok, dev_sources, dev_refs, tgt_lang, snapshots):
+def finish(
+    args: argparse.Namespace,
+    model: Transformer,
+    state: dict,
+    tokenizers: tuple[Tokenizer, Tokenizer],
+    dev: tuple[list[list[int]], list[str]],
+    snapshots: Path,
+    processes: Processes,
+) -> None:
     """Average the last epochs, keep whichever of best/average scores higher, export in fp16."""
+    src_tok, tgt_tok = tokenizers
+    dev_sources, dev_refs = dev
+    src_lang, tgt_lang = LANGUAGES[args.direction]
     last_epochs = sorted(
         snapshots.glob("epoch_*.safetensors"), key=lambda p: int(p.stem.split("_")[1])
     )[-args.average :]
@@ -178,7 +195,6 @@ def finish(args, model, state, src_tok, tgt_tok, dev_sources, dev_refs, tgt_lang
         chosen = f"best epoch ({state['best']['epoch']})"
     if not args.export:
         return
-    src_lang, _ = LANGUAGES[args.direction]
     meta = {
         "direction": args.direction,
         "source_language": src_lang,
@@ -196,7 +212,7 @@ def finish(args, model, state, src_tok, tgt_tok, dev_sources, dev_refs, tgt_lang
         else f"first {args.eval_limit} pairs of zh_en_dev.tsv",
         "bleu_tokenize": "zh" if tgt_lang == "zh" else "13a",
         "selected": chosen,
-        **training_facts(model, state, args),
+        **training_facts(model, state, args, processes),
     }
     (args.export / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info("exported %s: %s", args.export, scores)
