@@ -5,9 +5,9 @@ slower. So `running` inferences run, each on a thread of one small pool of its o
 `waiting` more wait in line, and a request beyond those gets a 503 with Retry-After straight away,
 not after a long wait that ends in a timeout.
 
-The pool matters for memory too: torch run from the server's 40 general threads in turn left each
-thread its own allocator state, and the process grew by megabytes a second under load; from a
-pool of `running` threads it stays flat (bench/load.py measures it).
+The pool matters for memory too: torch keeps allocator state per thread, so running inference on
+a few threads of its own keeps the process's memory flat under load (bench/load.py measures it),
+where the server's many general threads would each grow their own.
 """
 
 import asyncio

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 log = logging.getLogger("attnscope")
-MODELS = ("zh-en", "en-zh")
 
 
 def batched(lines: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -35,8 +34,7 @@ def translate_lines(
 ) -> Iterator[str]:
     """Yield one translation per input line (greedy, or beam search when beam_size > 1)."""
     # Imported here: `attnscope --help` should not wait seconds for torch.
-    from model.checkpoint import load_checkpoint
-    from model.decoding import DecodingOptions, decode, greedy_batch
+    from model import DecodingOptions, decode, greedy_batch, load_checkpoint
 
     checkpoint = load_checkpoint(model_dir)
     model, src_tok, tgt_tok = checkpoint.model, checkpoint.src_tokenizer, checkpoint.tgt_tokenizer
@@ -83,9 +81,19 @@ def translate_lines(
 
 
 def translate_command(args: argparse.Namespace) -> int:
-    from model.checkpoint import CheckpointError, shipped_checkpoint
+    from app.settings import Settings
+    from model import SHIPPED_TRANSLATORS, CheckpointError, shipped_checkpoint
 
-    model_dir = args.model_dir or shipped_checkpoint(args.model)
+    # Checked here rather than by argparse, which would need torch to start for --help.
+    most_beams = Settings().max_beam_size
+    if args.beam_size > most_beams:
+        log.error("--beam-size is at most %d (ATTNSCOPE_MAX_BEAM_SIZE)", most_beams)
+        return 2
+    name = args.model or SHIPPED_TRANSLATORS[0]
+    if args.model_dir is None and name not in SHIPPED_TRANSLATORS:
+        log.error("--model is one of %s, or give --model-dir", ", ".join(SHIPPED_TRANSLATORS))
+        return 2
+    model_dir = args.model_dir or shipped_checkpoint(name)
     if args.file:
         try:
             source = args.file.open(encoding="utf-8", errors="replace")
@@ -133,17 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     translate = commands.add_parser("translate", help="translate stdin (or --file) line by line")
-    translate.add_argument("--model", choices=MODELS, default="zh-en", help="shipped model")
+    translate.add_argument(
+        "--model", help="a shipped translation model: zh-en (the default) or en-zh"
+    )
     translate.add_argument("--model-dir", type=Path, help="a checkpoint directory instead")
     translate.add_argument("--file", type=Path, help="read sentences from FILE, not stdin")
     translate.add_argument("--batch-size", type=positive_int, default=64, help="default 64")
     translate.add_argument(
         "--beam-size",
-        type=int,
+        type=positive_int,
         default=1,
-        choices=range(1, 9),
-        metavar="1-8",
-        help="1 is greedy (default)",
+        help="1 is greedy (default); more is beam search, up to the server's limit",
     )
     translate.add_argument("--unbuffered", action="store_true", help="flush after each line")
     translate.set_defaults(run=translate_command)

@@ -1,4 +1,9 @@
-"""Error bodies a person can act on: always `{"detail": "<sentence>"}`, never a bare 500 page."""
+"""Every error, domain or HTTP, mapped to its status in one place, with a body a person can act
+on: always `{"detail": "<sentence>"}`, never a bare 500 page.
+
+UnknownModelError -> 404, TooLongError and invalid requests -> 422, ServerBusy -> 503 with
+Retry-After, Stopped (the client left) -> 499, anything else -> 500, logged.
+"""
 
 import logging
 from typing import Any
@@ -9,8 +14,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.admission import ServerBusy
-from app.security import HEADERS as SECURITY_HEADERS
-from model.decoding import Stopped
+from app.inference import TooLongError
+from app.middleware.security import HEADERS as SECURITY_HEADERS
+from app.registry import UnknownModelError
+from model import Stopped
 
 log = logging.getLogger("attnscope.errors")
 
@@ -45,6 +52,14 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
             "errors": [{"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in errors],
         },
     )
+
+
+async def unknown_model(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+
+async def too_long(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": str(exc)})
 
 
 async def server_busy(_: Request, exc: Exception) -> JSONResponse:
@@ -94,6 +109,8 @@ async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
 
 def register(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(UnknownModelError, unknown_model)
+    app.add_exception_handler(TooLongError, too_long)
     app.add_exception_handler(ServerBusy, server_busy)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Stopped, client_gone)

@@ -1,4 +1,5 @@
-"""Build the FastAPI app. `create_app(settings)` lets tests build their own with tiny models."""
+"""Build the FastAPI app. `create_app(settings)` lets tests build their own with tiny models;
+`app` is the one `uvicorn app.main:app` serves, with settings from the environment."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -11,11 +12,12 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.body_limit import BodyLimit
-from app.http_compat import HeadAsGet, JsonBodies
+from app.inference import Inference
+from app.middleware.body_limit import BodyLimit
+from app.middleware.http_compat import HeadAsGet, JsonBodies
+from app.middleware.security import SecurityHeaders
+from app.registry import Registry
 from app.routes import api, health, pages
-from app.security import SecurityHeaders
-from app.service import ModelService
 from app.settings import Settings
 
 log = logging.getLogger("attnscope")
@@ -27,12 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = ModelService(settings)
-        service.load()  # once, before the first request is accepted
-        service.warm_up()
-        app.state.service = service
+        registry = Registry(settings)
+        registry.load()  # once, before the first request is accepted
+        inference = Inference(registry, settings)
+        inference.warm_up()
+        app.state.inference = inference
         yield
-        service.admission.close()
+        inference.admission.close()
 
     app = FastAPI(
         title="attnscope",
@@ -44,7 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # The last added runs first: security headers go on every response, 413s and CORS included
     # (a 500 comes from outside all middleware; its handler adds them itself).
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, drain_bytes=settings.max_drain_bytes
+    )
     app.add_middleware(JsonBodies)
     # Level 5, not Starlette's 9: on a 125 KB response 9 takes 70 ms and saves 8% of the bytes;
     # 5 takes 3 ms (bench/latency.py).
@@ -64,3 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+app = create_app()  # settings from the environment; the models load when uvicorn starts it

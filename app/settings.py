@@ -10,8 +10,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model.checkpoint import CHECKPOINTS_DIR, SHIPPED_MODELS
-from model.decoding import MAX_BEAM_SIZE, MIN_TEMPERATURE
+from model import CHECKPOINTS_DIR, MAX_BEAM_SIZE, MIN_TEMPERATURE, SHIPPED_MODELS
 
 
 class Settings(BaseSettings):
@@ -25,7 +24,10 @@ class Settings(BaseSettings):
     # What one request may ask for.
     max_text_chars: int = Field(200, ge=1, le=1000)
     max_prompt_chars: int = Field(600, ge=1, le=2000)  # a GPT prompt: up to three pairs and a query
-    max_body_bytes: int = Field(16 * 1024, ge=1024)  # a larger body gets a 413 unread
+    max_body_bytes: int = Field(16 * 1024, ge=1024)  # a larger body gets a 413
+    # A body over the limit but within this is read and dropped before its 413, so the client,
+    # still sending, can read the answer; a larger one is answered and closed on at once.
+    max_drain_bytes: int = Field(4 * 1024 * 1024, ge=0)
     max_new_tokens: int = Field(128, ge=1, le=256)
     max_beam_size: int = Field(MAX_BEAM_SIZE, ge=1, le=MAX_BEAM_SIZE)
     # Sampling: the range of temperature, the largest top-k, and the smallest top-p (0, 1].

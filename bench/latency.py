@@ -19,14 +19,15 @@ from results_file import write_results  # bench/ is on sys.path when run as a sc
 from server import free_port, start_server, stop_server
 from timing import SENTENCES, print_table, summary, times_ms
 
+from app.inference import Inference
+from app.registry import Registry
 from app.schemas import TranslateRequest
-from app.service import ModelService
 from app.settings import Settings
-from model.decoding import greedy_batch
+from model.batched import greedy_batch
 
 
-def in_process(service: ModelService, repeats: int) -> list[dict]:
-    checkpoint = service.get("zh-en")
+def in_process(service: Inference, repeats: int) -> list[dict]:
+    checkpoint = service.registry.get("zh-en")
     rows = []
     for name, text in SENTENCES.items():
         request = TranslateRequest(text=text, model="zh-en")
@@ -83,8 +84,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
     settings = Settings(models=["zh-en"], torch_threads=1)
-    service = ModelService(settings)
-    service.load()
+    registry = Registry(settings)
+    registry.load()
+    service = Inference(registry, settings)
     rows = in_process(service, args.repeats)
     http = over_http(args.repeats)
     table = []

@@ -5,6 +5,7 @@ the modules can change shape behind these names. model/ imports nothing from app
 (tests/test_imports.py walks the imports).
 """
 
+from model.batched import greedy_batch
 from model.cache import KVCache
 from model.checkpoint import (
     CHECKPOINTS_DIR,
@@ -30,7 +31,6 @@ from model.decoding import (
     Stopped,
     Strategy,
     decode,
-    greedy_batch,
 )
 from model.layers import positional_encoding
 from model.prompts import (

@@ -1,5 +1,6 @@
 """Tiny seeded models shared by the tests: built in milliseconds, no files, no ../shared."""
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,13 @@ def save_tiny_gpt_checkpoint(directory: Path, max_len: int = 40) -> GPT:
     meta = {"direction": "prompt", "source_language": None, "target_language": "en"}
     save_checkpoint(directory, model, None, tok, meta, {"dev_zero_shot_bleu": 1.0})
     return model
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a server a test starts in another process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 # Debian's Chromium, driven by Playwright (browser tests here and in tests/docker).

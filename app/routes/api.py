@@ -1,11 +1,12 @@
-"""The JSON API: the loaded models, and translation with every attention map and step.
+"""The JSON API: the loaded models, translation and generation with every attention map and step.
 
 `build_router(settings)` makes the routes with this deployment's limits in their request models,
-so /openapi.json and the 422s agree with the settings.
+so /openapi.json and the 422s agree with the settings. Errors are mapped in app/errors.py.
 """
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from app.deps import InferenceDep, RegistryDep
 from app.schemas import (
     GenerateRequest,
     GenerateResponse,
@@ -17,7 +18,6 @@ from app.schemas import (
     TranslateResponse,
     limited,
 )
-from app.service import ModelService, TooLongError, UnknownModelError
 from app.settings import Settings
 
 ERRORS = {404: {"model": Problem}, 422: {"model": Problem}}
@@ -30,59 +30,39 @@ INFERENCE_ERRORS = {
 }
 
 
-def service_of(request: Request) -> ModelService:
-    return request.app.state.service
-
-
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
     TranslateBody = limited(TranslateRequest, settings)  # noqa: N806 (a class)
     GenerateBody = limited(GenerateRequest, settings)  # noqa: N806 (a class)
 
     @router.get("/models")
-    def list_models(request: Request) -> list[ModelInfo]:
+    def list_models(registry: RegistryDep) -> list[ModelInfo]:
         """List the loaded models with their sizes, quality figures and input limits."""
-        return service_of(request).models()
+        return registry.models()
 
     @router.post("/translate", response_model=TranslateResponse, responses=INFERENCE_ERRORS)
-    async def translate(body: TranslateBody, request: Request) -> Response:
+    async def translate(body: TranslateBody, request: Request, inference: InferenceDep) -> Response:
         """Translate a sentence; return its tokens, every decoding step and every attention map."""
-        try:
-            content = await service_of(request).translate_json(body, request.is_disconnected)
-        except UnknownModelError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
-        except TooLongError as err:
-            raise HTTPException(status_code=422, detail=str(err)) from err
+        content = await inference.translate_json(body, request.is_disconnected)
         return Response(content, media_type="application/json")
 
     @router.post("/generate", response_model=GenerateResponse, responses=INFERENCE_ERRORS)
-    async def generate(body: GenerateBody, request: Request) -> Response:
+    async def generate(body: GenerateBody, request: Request, inference: InferenceDep) -> Response:
         """Continue a prompt with the GPT; the same shape as translate, with self-attention only,
         the role of every position, and each head's share of attention on the demonstrations."""
-        try:
-            content = await service_of(request).generate_json(body, request.is_disconnected)
-        except UnknownModelError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
-        except TooLongError as err:
-            raise HTTPException(status_code=422, detail=str(err)) from err
+        content = await inference.generate_json(body, request.is_disconnected)
         return Response(content, media_type="application/json")
 
     @router.get("/head-scores", responses={**ERRORS, **BUSY})  # computed once, under admission
-    async def get_head_scores(request: Request, model: str | None = None) -> HeadScores:
+    async def get_head_scores(inference: InferenceDep, model: str | None = None) -> HeadScores:
         """What each GPT head does: induction and previous-token scores, layer × head."""
-        try:
-            return await service_of(request).head_scores(model)
-        except UnknownModelError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
+        return await inference.head_scores(model)
 
     @router.get("/positional-encoding", responses=ERRORS)
     def get_positional_encoding(
-        request: Request, length: int = Query(32, ge=1, le=256), model: str | None = None
+        inference: InferenceDep, length: int = Query(32, ge=1, le=256), model: str | None = None
     ) -> PositionalEncoding:
         """Return the sinusoidal table the model adds to its embeddings: [position][dimension]."""
-        try:
-            return service_of(request).positional_encoding(model, length)
-        except UnknownModelError as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
+        return inference.positional_encoding(model, length)
 
     return router

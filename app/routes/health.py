@@ -15,7 +15,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
     """Report whether the models are loaded (503 until they are)."""
-    service = getattr(request.app.state, "service", None)
-    if service is None or not service.ready:
+    inference = getattr(request.app.state, "inference", None)
+    if inference is None or not inference.registry.ready:
         return JSONResponse({"status": "loading"}, status_code=503, headers={"Retry-After": "1"})
-    return JSONResponse({"status": "ready", "models": list(service.checkpoints)})
+    return JSONResponse({"status": "ready", "models": list(inference.registry.checkpoints)})

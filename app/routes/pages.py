@@ -9,10 +9,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from app.deps import InferenceDep
+from app.inference import SEED_TEXT
 from app.notes import SCRIPT_PATTERNS
-from app.routes.api import service_of
 from app.schemas import DecodingFields, limited
-from app.service import SEED_TEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -24,17 +24,16 @@ router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def index(request: Request) -> HTMLResponse:
+def index(request: Request, inference: InferenceDep) -> HTMLResponse:
     """The page, with the seed sentence already translated (at start-up) so the first paint has
     data; if the warm-up could not translate it, the page asks the API as for any sentence."""
-    service = service_of(request)
-    seed = service.cached_seed
+    seed = inference.cached_seed
     initial = {
-        "models": [m.model_dump() for m in service.models()],
+        "models": [m.model_dump() for m in inference.registry.models()],
         "seed_text": SEED_TEXT,
         "response": seed.model_dump() if seed is not None else None,
-        "limits": service.settings.decoding_limits(),
-        "decoding_defaults": limited(DecodingFields, service.settings)().model_dump(
+        "limits": inference.settings.decoding_limits(),
+        "decoding_defaults": limited(DecodingFields, inference.settings)().model_dump(
             exclude={"model"}
         ),
         "scripts": SCRIPT_PATTERNS,

@@ -279,7 +279,7 @@ def test_a_server_failure_is_a_500_in_words_with_the_security_headers(
         async def broken(*args, **kwargs):
             raise KeyError("a bug")
 
-        monkeypatch.setattr(app.state.service, "translate_json", broken)
+        monkeypatch.setattr(app.state.inference, "translate_json", broken)
         response = failing.post("/api/translate", json={"text": "我有一只猫。"})
     assert response.status_code == 500
     assert response.json() == {"detail": "the server failed on this request; it has been logged"}

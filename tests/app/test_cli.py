@@ -91,3 +91,12 @@ def test_batch_size_must_be_at_least_one(
         main(["translate", "--model-dir", str(model_dir), "--batch-size", size])
     assert exit_info.value.code == 2
     assert "must be a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_options_beyond_the_limits_are_refused_in_words(
+    model_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert main(["translate", "--model-dir", str(model_dir), "--beam-size", "9"]) == 2
+    assert "--beam-size is at most 8" in caplog.text
+    assert main(["translate", "--model", "fr-en"]) == 2
+    assert "--model is one of zh-en, en-zh" in caplog.text

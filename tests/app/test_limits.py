@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app import service as service_module
+from app import inference as inference_module
 from app.admission import Admission, ServerBusy
 from app.main import create_app
 from app.schemas import TranslateRequest
@@ -176,7 +176,7 @@ def test_decoding_stops_when_the_client_goes_away(models: Path, monkeypatch) -> 
     """Ten clients that gave up after 0.3 s kept both cores busy for five seconds: now a request
     whose client has gone stops decoding at its next step, and its place in line frees up."""
     with client_with(models) as client:
-        model = client.app.state.service.checkpoints["zh-en"].model
+        model = client.app.state.inference.registry.checkpoints["zh-en"].model
         real_decode, calls = model.decode, []
 
         def slow_decode(*args, **kwargs):
@@ -193,19 +193,19 @@ def test_decoding_stops_when_the_client_goes_away(models: Path, monkeypatch) -> 
         sent = run_on_own_loop(post_and_leave(client.app, body, leave_after_s=0.1))
         assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
         assert len(calls) < whole / 2
-        assert client.app.state.service.admission.admitted == 0
+        assert client.app.state.inference.admission.admitted == 0
 
 
 def test_a_request_that_waited_past_its_deadline_does_not_run(models: Path) -> None:
     with client_with(models) as client:
-        service = client.app.state.service
+        service = client.app.state.inference
         with pytest.raises(ServerBusy, match="waited in line past its 10 s limit"):
             service.translate(TranslateRequest(text="我有一只猫。"), deadline=time.monotonic() - 1)
 
 
 def test_overload_is_a_503_with_retry_after(models: Path, monkeypatch) -> None:
     with client_with(models, max_concurrent=1, max_queue=0) as client:
-        service = client.app.state.service
+        service = client.app.state.inference
         real_translate = service.translate
         entered, release = threading.Event(), threading.Event()
 
@@ -237,7 +237,7 @@ def test_a_request_that_can_never_run_is_refused_before_it_waits(models: Path) -
     """A wrong model or an over-long input is a 4xx even while the server is full: the checks
     come before admission, so such requests neither wait nor take a place in line."""
     with client_with(models, max_concurrent=1, max_queue=0) as client:
-        service = client.app.state.service
+        service = client.app.state.inference
         service.admission.run = None  # any request that reached admission would fail with a 500
         assert post(client, {"text": "猫", "model": "gpt"}).status_code == 404
         assert post(client, {"text": "猫" * 41}).status_code == 422
@@ -249,13 +249,13 @@ def test_a_request_that_can_never_run_is_refused_before_it_waits(models: Path) -
 
 def test_a_request_past_its_deadline_is_a_503(models: Path, monkeypatch) -> None:
     with client_with(models, request_timeout_s=0.2) as client:
-        real_decode = service_module.decode
+        real_decode = inference_module.decode
 
         def slow_decode(*args, **kwargs):
             time.sleep(0.3)  # the deadline passes before the first step
             return real_decode(*args, **kwargs)
 
-        monkeypatch.setattr(service_module, "decode", slow_decode)
+        monkeypatch.setattr(inference_module, "decode", slow_decode)
         response = post(client, {"text": "我有一只猫。"})
         assert response.status_code == 503
         assert "longer than the 0.2 s limit" in response.json()["detail"]
@@ -314,7 +314,7 @@ def test_every_refusal_says_why(models: Path, method: str, path: str, status: in
 
 def test_the_page_opens_when_the_warm_up_could_not_translate(models: Path) -> None:
     with client_with(models, request_timeout_s=0.2) as client:
-        client.app.state.service.cached_seed = None  # as when the warm-up hit its deadline
+        client.app.state.inference.cached_seed = None  # as when the warm-up hit its deadline
         page = client.get("/")
         assert page.status_code == 200
         assert '"response": null' in page.text  # the page will ask /api/translate itself

@@ -17,7 +17,6 @@ from model.decoding import (
     Stopped,
     decode,
     filter_logits,
-    greedy_batch,
     trace_pass,
 )
 from model.trace import AttentionTrace
@@ -204,26 +203,6 @@ def test_sampling_never_picks_outside_top_k(transformer: Transformer) -> None:
     for step in decoded.steps:
         nonzero = [t for t, p in step.candidates if p > 0]
         assert len(nonzero) <= 2 and step.token_id in nonzero
-
-
-def test_batched_greedy_equals_one_at_a_time(transformer: Transformer) -> None:
-    sources = [SRC, [7, 8], [9, 10, 11, 12, 13, 14, 15, 16]]  # different lengths: padding
-    batched = greedy_batch(transformer, sources, max_new_tokens=8)
-    for src, out in zip(sources, batched, strict=True):
-        alone = decode(transformer, src, BOS, DecodingOptions(max_new_tokens=8)).output_ids
-        assert out == [t for t in alone if t != 2]
-
-
-def test_batched_greedy_keeps_each_sources_own_limit(transformer: Transformer) -> None:
-    sources = [SRC, [7, 8], [9, 10, 11, 12, 13, 14, 15, 16]]
-    limits = [3, 1, 9]
-    batched = greedy_batch(transformer, sources, max_new_tokens=limits)
-    for src, limit, out in zip(sources, limits, batched, strict=True):
-        alone = decode(transformer, src, BOS, DecodingOptions(max_new_tokens=limit)).output_ids
-        assert out == [t for t in alone if t != 2] and len(out) <= limit
-    for wrong in ([3, 4], [3, 0, 9]):
-        with pytest.raises(ValueError, match="one limit of at least 1 per source"):
-            greedy_batch(transformer, sources, max_new_tokens=wrong)
 
 
 @pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])

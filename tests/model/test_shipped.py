@@ -93,12 +93,15 @@ def test_shipped_gpt_keeps_its_claimed_bleu() -> None:
 
 @needs_gpt
 def test_shipped_gpt_answers_end_at_the_line_end_unless_asked_not_to() -> None:
+    from app.inference import Inference
+    from app.registry import Registry
     from app.schemas import GenerateRequest
-    from app.service import ModelService
     from app.settings import Settings
 
-    service = ModelService(Settings(models=["gpt"]))
-    service.load()
+    settings = Settings(models=["gpt"])
+    registry = Registry(settings)
+    registry.load()
+    service = Inference(registry, settings)
     prompt = "我爱你。 => I love you.\n他是学生。 => He is a student.\n我有一只猫。 =>"
     free = service.generate(GenerateRequest(prompt=prompt, stop_at_line_end=False))
     assert "\n" in free.target_tokens[:-1]  # left alone, it writes a line of its own

@@ -1,7 +1,6 @@
 """A recipe under torchrun: two CPU processes (gloo) train one model with DDP."""
 
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,16 +8,11 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
+from tests.conftest import free_port
 from tests.training.test_translation import tiny_run
 from training.processes import Processes, share_of, steps_per_epoch
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_each_process_takes_its_own_batches_and_as_many() -> None:

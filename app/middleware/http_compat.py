@@ -4,7 +4,7 @@
   wherever it answers GET, with the same headers and no body. FastAPI's routes answer 405.
 - `curl -X POST /api/translate -d '{"text": "我有一只猫。"}'`, the call in the design, labels
   its JSON body `application/x-www-form-urlencoded`, and FastAPI reads only bodies labelled as
-  JSON: the call got a 422 about a "dictionary". Every POST under /api takes a JSON body and
+  JSON (it would answer a 422 about a "dictionary"). Every POST under /api takes a JSON body and
   nothing else, so the body is read as JSON whatever its label says; a body that is not JSON
   still gets a 422 that says so. (The strict label check guards against cross-site form posts;
   here such a post could only ask for a translation: the API has no state, no cookies and no

@@ -1,0 +1,240 @@
+"""Inference: a request in, a traced response out, under admission and within a deadline.
+
+Translation runs on the admission pool's few threads (inference is CPU-bound); admission bounds
+how many run and wait at once. Each request has a deadline, waiting included, and its decoding
+stops when the deadline passes, or at the next step once its client has gone.
+"""
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import fields
+from typing import TypeVar
+
+from app.admission import Admission, ServerBusy
+from app.notes import cut_note, input_notes, prompt_notes
+from app.registry import Registry, UnknownModelError
+from app.responses import (
+    as_json,
+    generate_response,
+    head_scores_response,
+    positional_encoding_response,
+    translate_response,
+)
+from app.schemas import (
+    DecodingFields,
+    GenerateRequest,
+    GenerateResponse,
+    HeadScores,
+    PositionalEncoding,
+    TranslateRequest,
+    TranslateResponse,
+)
+from app.settings import Settings
+from model import (
+    NEWLINE,
+    Checkpoint,
+    DeadlineExceeded,
+    Decoded,
+    DecodingOptions,
+    answer_stop_ids,
+    decode,
+    head_score_table,
+    prompt_roles,
+)
+
+log = logging.getLogger("attnscope.inference")
+T = TypeVar("T")
+ClientGone = Callable[[], Awaitable[bool]]  # e.g. Starlette's request.is_disconnected
+Checked = tuple[Checkpoint, list[int]]  # the model and the request's tokens, checked to fit
+CLIENT_CHECK_S = 0.1  # how often a request's connection is checked while it is decoded
+DECODING_FIELDS = {field.name for field in fields(DecodingOptions)}
+SEED_TEXT = "我有一只猫。"  # the textbook example: the page opens with it already translated
+
+
+class TooLongError(ValueError):
+    """A text or prompt longer, in tokens, than the model's positions allow (a 422)."""
+
+
+class Inference:
+    def __init__(self, registry: Registry, settings: Settings) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.admission = Admission(settings.max_concurrent, settings.max_queue)
+        self.cached_seed: TranslateResponse | None = None  # the page's first paint
+        self.head_scores_by_model: dict[str, HeadScores] = {}  # fixed for given weights
+
+    def warm_up(self) -> None:
+        """Translate the seed sentence once: the page's first paint, and torch's first run."""
+        try:
+            self.cached_seed = self.translate(TranslateRequest(text=SEED_TEXT))
+        except (ServerBusy, UnknownModelError) as err:  # a tiny deadline, or only a GPT loaded
+            log.warning("warm-up skipped: %s", err)
+
+    async def translate_json(
+        self, request: TranslateRequest, client_gone: ClientGone | None = None
+    ) -> bytes:
+        """Translate under admission control, and serialize on the inference thread too, so the
+        event loop only moves bytes. Raises UnknownModelError and TooLongError before the
+        request takes a place in line, ServerBusy when there is none or the deadline passes,
+        and Stopped once `client_gone()` is true: decoding stops rather than run for nobody."""
+        checked = self.source_ids(request)  # tokenized once: the thread reuses it
+        deadline = time.monotonic() + self.settings.request_timeout_s
+        return await self.admitted(
+            lambda stop: as_json(self.translate(request, deadline, stop, checked)),
+            client_gone,
+        )
+
+    async def generate_json(
+        self, request: GenerateRequest, client_gone: ClientGone | None = None
+    ) -> bytes:
+        """As translate_json, for a GPT continuing a prompt."""
+        checked = self.prompt_ids(request)
+        deadline = time.monotonic() + self.settings.request_timeout_s
+        return await self.admitted(
+            lambda stop: as_json(self.generate(request, deadline, stop, checked)),
+            client_gone,
+        )
+
+    async def admitted(
+        self, work: Callable[[threading.Event], T], client_gone: ClientGone | None
+    ) -> T:
+        """Run `work(stop)` under admission; `stop` is set if the client goes away meanwhile."""
+        stop = threading.Event()
+        watcher = asyncio.create_task(watch(client_gone, stop)) if client_gone else None
+        try:
+            return await self.admission.run(lambda: work(stop))
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+
+    async def head_scores(self, name: str | None) -> HeadScores:
+        """Each GPT head's induction and previous-token scores, computed once per model."""
+        checkpoint = self.registry.gpt(name, hint="head scores are for a GPT")
+        if checkpoint.name not in self.head_scores_by_model:
+            span, samples = min(20, (checkpoint.config.max_len - 1) // 2), 16
+            vocab = checkpoint.config.tgt_vocab_size
+            table = await self.admission.run(
+                lambda: head_score_table(checkpoint.model, vocab, span, samples)
+            )
+            self.head_scores_by_model[checkpoint.name] = head_scores_response(
+                checkpoint.name, table, span, samples
+            )
+        return self.head_scores_by_model[checkpoint.name]
+
+    def positional_encoding(self, name: str | None, length: int) -> PositionalEncoding:
+        return positional_encoding_response(self.registry.get(name).config.d_model, length)
+
+    def source_ids(self, request: TranslateRequest) -> Checked:
+        """The translation model asked for and the text's tokens, checked: all of them fit."""
+        checkpoint = self.registry.translator(request.model)
+        src_ids = checkpoint.src_tokenizer.encode(request.text.strip())
+        limit = checkpoint.config.max_len
+        if len(src_ids) > limit:  # cutting it would translate a sentence nobody typed
+            raise TooLongError(
+                f"the text is {len(src_ids)} tokens; '{checkpoint.name}' reads at most {limit}: "
+                "shorten it or split it into sentences"
+            )
+        return checkpoint, src_ids
+
+    def prompt_ids(self, request: GenerateRequest) -> Checked:
+        """The GPT asked for and the prompt's tokens, checked: they fit with room to answer."""
+        checkpoint = self.registry.gpt(request.model)
+        prompt_ids = checkpoint.tgt_tokenizer.encode(request.prompt.strip())
+        limit = checkpoint.config.max_len - 2  # <s>, the prompt, and room for one answer token
+        if len(prompt_ids) > limit:
+            raise TooLongError(
+                f"the prompt is {len(prompt_ids)} tokens; '{checkpoint.name}' reads at most "
+                f"{limit} with room to answer: shorten it or use fewer demonstrations"
+            )
+        return checkpoint, prompt_ids
+
+    def translate(
+        self,
+        request: TranslateRequest,
+        deadline: float | None = None,
+        stop: threading.Event | None = None,
+        checked: Checked | None = None,
+    ) -> TranslateResponse:
+        """Decode and trace on the calling thread; `deadline` is a time.monotonic() value;
+        `checked` is source_ids(request), when the caller has it already."""
+        checkpoint, src_ids = checked or self.source_ids(request)
+        bos = [checkpoint.config.bos_id]
+        response, _ = self.run(checkpoint, request, src_ids, bos, deadline, stop=stop)
+        source = checkpoint.meta.get("source_language", "")
+        better = self.registry.translators_from({"zh": "en", "en": "zh"}.get(source, ""))
+        response.notes = [
+            *input_notes(checkpoint, request.text, src_ids, better),
+            *response.notes,
+        ]
+        return response
+
+    def generate(
+        self,
+        request: GenerateRequest,
+        deadline: float | None = None,
+        stop: threading.Event | None = None,
+        checked: Checked | None = None,
+    ) -> GenerateResponse:
+        """As translate; `checked` is prompt_ids(request), when the caller has it already."""
+        checkpoint, prompt_ids = checked or self.prompt_ids(request)
+        tok = checkpoint.tgt_tokenizer
+        stop_ids = answer_stop_ids(tok) if request.stop_at_line_end else ()
+        prefix_ids = [checkpoint.config.bos_id, *prompt_ids]
+        response, decoded = self.run(checkpoint, request, [], prefix_ids, deadline, stop_ids, stop)
+        if decoded.output_ids and decoded.output_ids[-1] in stop_ids:  # the line break ends it
+            response.translation = tok.decode(decoded.output_ids[:-1])
+        response.notes = [*prompt_notes(request.prompt), *response.notes]
+        positions = len(decoded.decoder_input_ids)
+        roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)
+        return generate_response(response, checkpoint, decoded, roles)
+
+    def run(
+        self,
+        checkpoint: Checkpoint,
+        request: DecodingFields,
+        src_ids: list[int],
+        prefix_ids: list[int],
+        deadline: float | None,
+        stop_ids: tuple[int, ...] = (),
+        stop: threading.Event | None = None,
+    ) -> tuple[TranslateResponse, Decoded]:
+        """Decode and trace `prefix_ids` (after `src_ids`, for a translation model)."""
+        limit_s = self.settings.request_timeout_s
+        if deadline is not None and time.monotonic() > deadline:
+            raise ServerBusy(
+                f"the server is busy: this request waited in line past its {limit_s:g} s "
+                "limit; try again in a moment"
+            )
+        started = time.perf_counter()
+        # The request's decoding fields carry the same names as DecodingOptions.
+        options = DecodingOptions(
+            **request.model_dump(include=DECODING_FIELDS),
+            deadline=deadline,
+            stop_ids=stop_ids,
+            stop=stop,
+        )
+        try:
+            decoded = decode(checkpoint.model, src_ids, prefix_ids, options)
+        except DeadlineExceeded as err:
+            raise ServerBusy(
+                f"the answer took longer than the {limit_s:g} s limit; "
+                "try again, or ask for fewer tokens or a smaller beam"
+            ) from err
+        decoded_ms = (time.perf_counter() - started) * 1000
+        response = translate_response(checkpoint, decoded)
+        response.timing_ms = {
+            "decode_and_trace": round(decoded_ms, 2),
+            "total": round((time.perf_counter() - started) * 1000, 2),
+        }
+        response.notes += cut_note(checkpoint, decoded, options, self.settings.max_new_tokens)
+        return response, decoded
+
+
+async def watch(client_gone: ClientGone, stop: threading.Event) -> None:
+    """Set `stop` once the client has gone; cancelled when the work ends first."""
+    while not await client_gone():
+        await asyncio.sleep(CLIENT_CHECK_S)
+    stop.set()

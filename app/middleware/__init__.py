@@ -1,0 +1,1 @@
+"""ASGI middleware: body size limits, HTTP habits FastAPI refuses, and security headers."""

@@ -1,0 +1,50 @@
+"""`uvicorn app.main:app`, the command FastAPI users try first, serves the app from settings
+in the environment."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port, save_tiny_checkpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_uvicorn_serves_app_main_app(tmp_path: Path) -> None:
+    save_tiny_checkpoint(tmp_path / "zh-en")
+    port = free_port()
+    environ = {
+        **os.environ,
+        "ATTNSCOPE_MODEL_DIR": str(tmp_path),
+        "ATTNSCOPE_MODELS": '["zh-en"]',
+    }
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=ROOT, env=environ, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                    assert json.load(r) == {"status": "ready", "models": ["zh-en"]}
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "uvicorn did not get ready"
+                time.sleep(0.2)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/translate",
+            data=json.dumps({"text": "我有一只猫。"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.load(response)["model"] == "zh-en"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
