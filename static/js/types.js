@@ -20,7 +20,18 @@
  *             source_language: string | null, target_language: string, n_layers: number,
  *             n_heads: number, d_model: number, parameters: number,
  *             metrics: Record<string, number | string>, max_text_chars: number,
- *             max_prompt_chars: number, max_new_tokens: number}} ModelInfo */
-/** @typedef {"encoder.self" | "decoder.self" | "decoder.cross"} View */
+ *             max_prompt_chars: number, max_new_tokens: number,
+ *             max_beam_size: number}} ModelInfo */
+/** @typedef {{d_model: number, values: number[][]}} PositionalEncoding */
+/** Settings.decoding_limits(): the ranges of the decoding fields and the text lengths.
+ * @typedef {{max_new_tokens: number, max_beam_size: number, min_temperature: number,
+ *            max_temperature: number, max_top_k: number, min_top_p: number,
+ *            max_text_chars: number, max_prompt_chars: number}} Limits */
+/** DecodingFields' defaults (the request schema's, within this deployment's limits).
+ * @typedef {{strategy: "greedy" | "beam" | "sample", max_new_tokens: number, beam_size: number,
+ *            temperature: number, top_k: number, top_p: number, seed: number,
+ *            top_n: number}} DecodingDefaults */
+/** An attention site kind: stack and kind of an AttentionMap's name, without the layer.
+ * @typedef {"encoder.self" | "decoder.self" | "decoder.cross"} Site */
 
 export {};
