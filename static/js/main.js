@@ -1,159 +1,79 @@
 // @ts-check
-// Wiring: one state object, one render() that derives the whole page from it.
-import { headScores, positionalEncoding, postJson } from "./api.js";
+// Wiring: the views and widgets, the one state object, the events, and one render() that
+// derives the whole page from the state.
+import { positionalEncoding, postJson } from "./api.js";
+import { positionalFigure } from "./heatmap.js";
+import { translationModels } from "./models.js";
 import {
-  answerToPrompt, findMap, headFigure, layersOf, modelFigure, positionalFigure,
-} from "./heatmap.js";
-import {
-  DECODING_KEYS, fromQuery, gptModel, isSeedRequest, modelFor, queryOf, request, requestOf,
-  toQuery, translationModels, urlState,
+  fromQuery, isSeedRequest, requestOf, schemaOf, toQuery, urlState, viewOf,
 } from "./state.js";
+import { VIEWS } from "./views/index.js";
+import { download, renderAnswer, renderStatus } from "./widgets/answer.js";
+import { renderAttention, renderSite } from "./widgets/attention.js";
 import {
-  attentionRowBars, candidateBars, demonstrationShares, prefixTokens, stepRow,
-} from "./steps.js";
+  addModelOptions, exampleButtons, fieldKeys, formIsValid, readControls, renderSettings,
+  writeControls,
+} from "./widgets/controls.js";
+import { byId, markRendered, measureUntilPainted, showOnly } from "./widgets/dom.js";
+import { bindNav, renderNav } from "./widgets/nav.js";
+import { draw, PLOT_CONFIG, plotly } from "./widgets/plots.js";
+import { renderSteps } from "./widgets/step-panel.js";
 
-/** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
-/** @typedef {import("./types.js").GenerateResponse} GenerateResponse */
-/** @typedef {import("./types.js").HeadScores} HeadScores */
-/** @typedef {import("./types.js").ModelInfo} ModelInfo */
+/** @typedef {import("./views/view.js").PageData} PageData */
+/** @typedef {import("./views/view.js").App} App */
+/** @typedef {import("./views/view.js").State} State */
 
-// Plotly is a classic script served from the installed plotly package.
-const Plotly = /** @type {any} */ (window).Plotly;
-// No mode bar: its buttons were invisible stops for the keyboard and covered plot titles on a
-// phone. Drag still zooms and a double click resets; PNG and JSON have their own buttons.
-const PLOT_CONFIG = { responsive: true, displaylogo: false, displayModeBar: false };
-// Pixels one token label needs along an axis (a CJK character at 12 px, tilted), and the
-// pixels of a heatmap's element that are margin rather than plot (headFigure's margins).
-const LABEL_PX = { x: 16, y: 14 };
-const MARGIN_PX = { x: 110, y: 130 };
 const PLAY_INTERVAL_MS = 800;
 
-const EXAMPLES = {
-  "zh-en": ["我有一只猫。", "我爱你。", "今天天气很好。", "他昨天去了北京。", "这本书很有意思。"],
-  "en-zh": ["I have a cat.", "I love you.", "It's a nice day today.", "Where is the station?"],
+/** @type {PageData} */
+const page = {
+  ...JSON.parse(byId("initial-data").textContent),
+  text: JSON.parse(byId("page-text").textContent),
 };
-// A GPT prompt: zero-shot (the query alone) or few-shot (demonstrations first).
-const GPT_EXAMPLES = [
-  { label: "zero-shot: 我有一只猫。 =>", prompt: "我有一只猫。 =>" },
-  { label: "few-shot: three examples, then 我有一只猫。 =>",
-    prompt: "我爱你。 => I love you.\n他是学生。 => He is a student.\n" +
-      "这本书很有意思。 => This book is very interesting.\n我有一只猫。 =>" },
-];
-const EXPLAIN = {
-  "encoder.self": "Encoder self-attention: every source token looks at every source token, in both " +
-    "directions, to build a representation of the sentence. 编码器自注意力：每个源语言词都可以看所有源语言词。",
-  "decoder.self": "Masked decoder self-attention: each output position looks only at the output " +
-    "before it (grey cells are the masked future). 掩码自注意力：每个输出位置只能看它之前的输出。",
-  "decoder.cross": "Cross-attention: queries come from the decoder, keys and values from the " +
-    "encoder, so each output token looks back at the source. 交叉注意力：解码器的每个词回看源句子。",
-  "gpt.self": "Masked self-attention of the GPT: each position looks only at what comes before it, " +
-    "the prompt and the answer so far (grey cells are the masked future). With no encoder, this " +
-    "is the only way the GPT can read the sentence. GPT 的掩码自注意力：没有编码器，只能回看提示和已生成的词。",
-};
-const ARCH_NOTE = {
-  translate: "The Transformer of \"Attention Is All You Need\": an encoder reads the sentence, a " +
-    "decoder writes the translation and looks back at the encoder through cross-attention. " +
-    "Click an attention box to see its heads.",
-  gpt: "GPT is the Transformer's decoder alone: no encoder and no cross-attention. The prompt and " +
-    "the answer are one sequence, read by masked self-attention. GPT 就是只有解码器的 Transformer。",
-};
-const STEPS_NOTE = {
-  translate: "At step t the decoder sees <s> and the tokens it has written so far, and produces " +
-    "one more. Use ← and → to move. 第 t 步：解码器看到已经生成的词，再生成下一个词。",
-  gpt: "At step t the GPT sees <s>, the whole prompt and the answer so far, and produces one more " +
-    "token. Use ← and → to move. 第 t 步：GPT 看到提示和已经生成的词，再生成下一个词。",
-};
+const words = page.text.common;
+// The views this server can show (the GPT view needs a GPT loaded); a link to another opens
+// the first.
+const available = VIEWS.filter((view) => view.available(page));
+const views = available.length ? available : VIEWS.slice(0, 1);
+const schema = schemaOf(views, page);
+const keys = fieldKeys(views, page);
+/** Fields whose change redraws at once; what the reader types is read when it is sent. */
+const settingKeys = keys.filter((key) => !views.some((view) => view.input === key));
 
-/** @param {string} id */
-const $ = (id) => /** @type {any} */ (document.getElementById(id));
-
-const initial = JSON.parse($("initial-data").textContent);
-/** @type {ModelInfo[]} */
-const models = initial.models;
-const GPT = gptModel(models);  // null when the server has no GPT loaded
-const state = {
-  ...fromQuery(window.location.search, initial.seed_text),
-  /** @type {TranslateResponse | GenerateResponse | null} */ response: null,
-  /** What was asked for the response on screen: the URL shares this, not unsent settings. */
-  /** @type {Record<string, any> | null} */ shown: null,
+const state = /** @type {State} */ ({
+  ...fromQuery(window.location.search, schema),
+  response: null,
+  shown: null,  // what was asked for the response on screen: the URL shares this, not unsent settings
   error: "",
   stale: false,  // a newer request failed: what is on screen answers an earlier one
   busy: false,
   requests: 0,  // only the answer to the latest request is shown
-  /** @type {number | null} */ player: null,
-  /** For the GPT's prompt sentence, the translation model's answer (side by side). */
-  compare: { /** @type {TranslateResponse | null} */ response: null, note: "" },
-  /** @type {HeadScores | null} */ scores: null,
-};
-if (state.mode === "gpt" && !GPT) state.mode = "translate";
+  player: null,
+  compare: { response: null, note: "" },  // the GPT's prompt sentence, translated (side by side)
+  scores: null,  // the GPT's head scores, loaded once
+});
+/** @type {App} */
+const app = { state, page, render, submit };
 
-/** @returns {GenerateResponse | null} the response, when it is a GPT's */
-function gptResponse() {
-  return state.response && "roles" in state.response ? state.response : null;
-}
-
-function readControls() {
-  state.text = $("text").value;
-  state.prompt = $("prompt").value;
-  state.model = $("model").value;
-  state.strategy = $("strategy").value;
-  state.stop_at_line_end = $("stop_at_line_end").checked;
-  for (const key of DECODING_KEYS.filter((k) => k !== "strategy")) {
-    const value = Number($(key).value);
-    if ($(key).value !== "" && $(key).validity.valid && Number.isFinite(value)) state[key] = value;
-  }
-}
-
-function writeControls() {
-  $("text").value = state.text;
-  $("prompt").value = state.prompt;
-  for (const radio of document.querySelectorAll("input[name=mode]")) {
-    /** @type {HTMLInputElement} */ (radio).checked = /** @type {HTMLInputElement} */ (radio).value === state.mode;
-  }
-  $("model").value = state.model;
-  for (const key of DECODING_KEYS) $(key).value = String(state[key]);
-  $("stop_at_line_end").checked = state.stop_at_line_end;
-}
-
-/**
- * Record how long `work` took until the browser could paint its result, as a performance
- * measure named `name` (bench/browser.py reads them; the page itself never needs them).
- * @param {string} name @param {number} start a performance.now() value
- */
-function measureUntilPainted(name, start) {
-  requestAnimationFrame(() => performance.measure(name, { start, end: performance.now() }));
-}
-
-/**
- * True when every field is valid; otherwise the browser says what is wrong with the first one
- * (opening the settings if it is there). Example buttons and Ctrl+Enter come here too, so they
- * cannot send what the form would refuse.
- */
-function formIsValid() {
-  const fields = [...$("translate-form").querySelectorAll("input, select, textarea")];
-  const invalid = fields.find((f) => !f.hidden && f.willValidate && !f.validity.valid);
-  if (!invalid) return true;
-  const settings = invalid.closest("details");
-  if (settings) settings.open = true;
-  invalid.reportValidity();
-  return false;
-}
+/** The view on screen. */
+const current = () => viewOf(state.mode, views);
 
 async function submit() {
   const start = performance.now();
-  if (!formIsValid()) return;
-  readControls();
+  if (!formIsValid(byId("translate-form"))) return;
+  readControls(state, keys);
   stopPlaying();
   const id = ++state.requests;
   state.busy = true;
   state.error = "";
-  renderStatus();  // only the spinner: redrawing the old plots would delay the request
-  const { path, body } = request(state, models);
-  const asked = requestOf(state);
+  renderStatus(state, words);  // only the spinner: redrawing the old plots would delay the request
+  const view = current();
+  const { path, body } = view.request(state, page);
+  const asked = requestOf(state, schema);
   let answered = false;
   try {
     const response = await postJson(path, body);
-    if (id !== state.requests) return;  // a newer request (or mode) has replaced this one
+    if (id !== state.requests) return;  // a newer request (or view) has replaced this one
     state.response = response;
     state.shown = asked;
     state.stale = false;
@@ -171,64 +91,22 @@ async function submit() {
       measureUntilPainted("attnscope:translate", start);
     }
   }
-  // Only for a new answer: after a failure, the old answer keeps its old comparison.
-  if (answered && id === state.requests && gptResponse()) loadComparison(id);
+  // Only for a new answer: after a failure, the old answer keeps what the view added to it.
+  if (answered && id === state.requests) view.answered?.(app, id);
 }
 
-/**
- * Translate the GPT prompt's query sentence with the encoder-decoder, for the side-by-side view.
- * @param {number} id the request it belongs to
- */
-async function loadComparison(id) {
-  const sentence = queryOf(state.prompt);
-  const model = modelFor(sentence, "auto");
-  state.compare = { response: null, note: "" };
-  if (!sentence) {
-    state.compare.note = "The prompt's last line has no sentence before =>.";
-  } else if (!translationModels(models).some((m) => m.name === model)) {
-    state.compare.note = `No ${model} translation model is loaded to compare with.`;
-  } else {
-    state.compare.note = `Translating “${sentence}” with ${model}…`;
-    renderComparison();
-    const { path, body } = request({ ...state, mode: "translate", text: sentence, model }, models);
-    try {
-      const response = await postJson(path, body);
-      if (id !== state.requests) return;
-      state.compare = { response, note: `The same sentence, “${sentence}”, in both models.` };
-    } catch (err) {
-      if (id !== state.requests) return;
-      state.compare.note = `The translation model could not answer: ${
-        err instanceof Error ? err.message : String(err)}`;
-    }
-  }
-  renderComparison();
-}
-
-async function loadScores() {
-  if (!GPT || state.scores) return;
-  try {
-    state.scores = await headScores(GPT);
-  } catch {
-    $("scores-tables").textContent = "The head scores could not be loaded.";
-    return;
-  }
-  renderScores();
-}
-
-/** Switch between the translation Transformer and the GPT, and answer in the new mode. */
-function setMode(mode) {
-  readControls();
-  state.mode = mode;
+/** Switch to another view (its nav link), and answer in it. @param {string} name */
+function setMode(name) {
+  const view = viewOf(name, views);
+  if (view.name === state.mode) return;
+  readControls(state, keys);
+  state.mode = view.name;
   state.response = null;
   state.shown = null;
   state.stale = false;
   state.compare = { response: null, note: "" };
-  if (mode === "gpt") {
-    state.view = "decoder.self";
-    if (!state.prompt.trim()) state.prompt = GPT_EXAMPLES[1].prompt;
-    $("prompt").value = state.prompt;
-    loadScores();
-  }
+  if (!view.sites.includes(state.view)) state.view = view.sites[0];
+  view.enter?.(app);
   render();
   submit();
 }
@@ -237,7 +115,7 @@ function setMode(mode) {
 function showStep() {
   const start = performance.now();
   if (!state.response) return;
-  renderSteps(state.response);
+  renderSteps(app, current(), state.response);
   syncUrl();
   markRendered();
   measureUntilPainted("attnscope:step", start);
@@ -263,350 +141,80 @@ function togglePlay() {
   render();
 }
 
-/** Fill a <select> with options when they change. */
-function setOptions(select, values, labels) {
-  const wanted = values.map(String).join("|");
-  if (select.dataset.values !== wanted) {
-    select.replaceChildren(...values.map((v, i) => new Option(labels[i], String(v))));
-    select.dataset.values = wanted;
-  }
-}
-
-function renderSteps(response) {
-  const last = Math.max(0, response.steps.length - 1);
-  state.step = Math.min(Math.max(0, state.step), last);
-  $("step").max = String(last);
-  $("step").value = String(state.step);
-  $("step-label").textContent = `step ${state.step} of ${last}`;
-  $("play").textContent = state.player === null ? "Play" : "Pause";
-  $("play").setAttribute("aria-pressed", String(state.player !== null));
-  $("prefix").replaceChildren(...prefixTokens(response, state.step).map(({ text, role }) => {
-    const span = document.createElement("span");
-    span.className = `tok ${role}`;
-    span.textContent = text;  // textContent: a token is never parsed as HTML
-    if (role === "current") span.setAttribute("aria-current", "step");
-    return span;
-  }));
-  const step = response.steps[state.step];
-  if (!step) return;
-  drawBars($("candidates-plot"), candidateBars(step));
-  const row = stepRow(response, state.step);
-  const layer = Math.min(state.layer, layersOf(response, "decoder.self").length - 1);
-  const self = findMap(response, "decoder.self", layer);
-  const gpt = gptResponse();
-  if (gpt && self) {
-    drawBars($("self-plot"), attentionRowBars(self, state.head, row, gpt.roles));
-    renderShares(gpt, self, row);
-    return;
-  }
-  const cross = findMap(response, "decoder.cross", layer);
-  if (cross) drawBars($("cross-plot"), attentionRowBars(cross, state.head, row));
-  if (self) drawBars($("self-plot"), attentionRowBars(self, state.head, row));
-}
-
-/**
- * Each head's share of attention on the demonstrations: at this step, and (from the API) the
- * mean over the whole answer.
- * @param {GenerateResponse} response @param {import("./types.js").AttentionMap} map
- * @param {number} row
- */
-function renderShares(response, map, row) {
-  if (!response.roles.includes("demonstration")) {
-    const note = document.createElement("p");
-    note.className = "explain";  // one sentence, not a bar: outside the bar columns
-    note.textContent = "This prompt has no demonstrations: try the few-shot example.";
-    $("share-plot").replaceChildren(note);
-    return;
-  }
-  const now = demonstrationShares(map, response.roles, row);
-  const mean = response.demonstration_share[map.name] ?? [];
-  drawBars($("share-plot"), {
-    items: now.map((value, h) => ({
-      label: `head ${h} (${(mean[h] ?? 0).toFixed(2)})`, value, role: "demonstration" })),
-    highlight: state.head === "mean" ? -1 : state.head,
-  });
-}
-
-/**
- * Draw labelled bars as plain HTML: a step change redraws three of these, and laying out
- * dozens of token labels in Plotly took longer than a step change may (bench/browser.py).
- * Labels go in as textContent, so a token is never parsed as HTML.
- * @param {HTMLElement} element @param {import("./steps.js").Bars} bars
- */
-function drawBars(element, bars) {
-  element.replaceChildren(...bars.items.map(({ label, value, role }, i) => {
-    const item = document.createElement("div");
-    item.className = ["bar-item", role ?? "", i === bars.highlight ? "chosen" : ""].join(" ").trim();
-    item.title = `${label}: ${value.toFixed(4)}`;
-    const name = document.createElement("span");
-    name.className = "bar-label";
-    name.textContent = label;
-    const track = document.createElement("span");
-    track.className = "bar-track";
-    const fill = document.createElement("span");
-    fill.className = "bar-fill";
-    fill.style.width = `${(100 * value).toFixed(1)}%`;
-    track.append(fill);
-    const number = document.createElement("span");
-    number.className = "bar-value";
-    number.textContent = value.toFixed(3);
-    item.append(name, track, number);
-    return item;
-  }));
-}
-
-function renderStatus() {
-  $("translate-form").classList.toggle("busy", state.busy);
-  $("translate-form").setAttribute("aria-busy", String(state.busy));
-  $("error").textContent = state.stale && state.error
-    ? `${state.error} (What is shown below still answers the previous request.)`
-    : state.error;
-  document.body.classList.toggle("stale", state.stale);
-  document.body.classList.toggle("waiting", state.busy);
-}
-
-/** Show what belongs to the mode and hide the rest: a GPT has no encoder and no cross-attention. */
-function renderMode() {
-  const gpt = state.mode === "gpt";
-  for (const id of ["prompt-label", "prompt", "share-box", "role-legend", "compare-panel",
-    "scores-panel", "stop-label"]) {
-    $(id).hidden = !gpt;
-  }
-  for (const id of ["text-label", "text", "model-label", "encoder-stack", "cross-box"]) {
-    $(id).hidden = gpt;
-  }
-  document.querySelectorAll(".cross-part").forEach((el) => {
-    /** @type {HTMLElement} */ (el).hidden = gpt;
-  });
-  $("text").required = !gpt;
-  $("prompt").required = gpt;
-  $("submit").textContent = gpt ? "Generate" : "Translate";
-  $("output-label").textContent = gpt ? "The GPT's continuation" : "Translation";
-  $("decoder-title").textContent = gpt ? "GPT: decoder only" : "Decoder";
-  $("arch-note").textContent = ARCH_NOTE[state.mode];
-  $("explain-steps").textContent = STEPS_NOTE[state.mode];
-  $("self-title").textContent = gpt ? "Self-attention over the prompt and the answer so far"
-    : "Self-attention over the output so far";
-  $("hint").textContent = gpt
-    ? "Ctrl+Enter to generate. The GPT continues the text; each head's attention shows how it " +
-      "uses the demonstrations."
-    : "Press Enter to translate. Chinese goes to English, English to Chinese.";
-  for (const option of $("view").options) {
-    option.disabled = gpt && option.value !== "decoder.self";
-  }
-  // Only the settings the chosen strategy uses can be edited (and are checked).
-  const strategy = $("strategy").value;
-  $("beam_size").disabled = strategy !== "beam";
-  for (const id of ["temperature", "top_k", "top_p", "seed"]) $(id).disabled = strategy !== "sample";
-  const gptRadio = /** @type {HTMLInputElement} */ (document.querySelector("input[value=gpt]"));
-  gptRadio.disabled = !GPT;
-  gptRadio.parentElement.title = GPT ? "" : "No GPT model is loaded on this server.";
-  $("examples").replaceChildren(...exampleButtons());
-}
-
-function exampleButtons() {
-  const examples = state.mode === "gpt"
-    ? GPT_EXAMPLES
-    : (EXAMPLES[modelFor(state.text, state.model)] ?? []).map((text) => ({ label: text, prompt: text }));
-  return examples.map(({ label, prompt }) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = label;
-    button.addEventListener("click", () => {
-      $(state.mode === "gpt" ? "prompt" : "text").value = prompt;
-      submit();
-    });
-    return button;
-  });
-}
-
 function render() {
-  renderStatus();
-  renderMode();
+  const view = current();
+  const own = page.text.views[view.name];
+  renderStatus(state, words);
+  showOnly(view.name, state.view);
+  renderNav(view.name, (name) => (views.some((v) => v.name === name)
+    ? null : page.text.views[name]?.unavailable ?? ""));
+  renderSettings(view, VIEWS);
+  byId("submit").textContent = own.submit;
+  byId("output-label").textContent = own.output;
+  byId("decoder-title").textContent = own.decoder_title;
+  byId("self-title").textContent = own.self_title;
+  byId("examples").replaceChildren(...exampleButtons(view.examples(state, page), (value) => {
+    byId(view.input).value = value;
+    submit();
+  }));
+  renderSite(state.view);
   const response = state.response;
-  document.querySelectorAll(".block.attn").forEach((box) => {
-    box.classList.toggle("active", /** @type {HTMLElement} */ (box).dataset.view === state.view);
-  });
-  $("view").value = state.view;
-  $("explain-view").textContent = EXPLAIN[state.mode === "gpt" ? "gpt.self" : state.view];
-  if (!response) {
-    $("translation").textContent = "";
-    $("notes").textContent = "";
-    return;
-  }
-  // The server's remarks on the input: the other language, characters the model never saw.
-  $("notes").textContent = (response.notes ?? []).map((note) => `Note: ${note}.`).join("\n");
-  $("translation").textContent = response.translation;
-  $("translation").classList.toggle("empty", !response.translation.trim());
-  if (!response.translation.trim()) {
-    $("translation").textContent = state.mode === "gpt"
-      ? "(nothing: the first token it chose ended the answer; see the step view)"
-      : "(nothing: the first token it chose was </s>; see the step view)";
-  }
-  const layers = layersOf(response, state.view);
-  if (!layers.includes(state.layer)) state.layer = layers[0] ?? 0;
-  const map = findMap(response, state.view, state.layer);
-  if (!map) return;
-  const heads = map.weights.length;
-  if (state.head !== "mean" && !(state.head >= 0 && state.head < heads)) state.head = "mean";
-  setOptions($("layer"), layers, layers.map((l) => `layer ${l}`));
-  setOptions($("head"), ["mean", ...Array.from({ length: heads }, (_, h) => h)],
-    ["mean of heads", ...Array.from({ length: heads }, (_, h) => `head ${h}`)]);
-  $("layer").value = String(state.layer);
-  $("head").value = String(state.head);
-  $("enc-n").textContent = `× ${layersOf(response, "encoder.self").length}`;
-  $("dec-n").textContent = `× ${layersOf(response, "decoder.self").length}`;
-  const head = headFigure(map, state.head, labelRoom($("head-plot")));
-  Plotly.react($("head-plot"), head.data, head.layout, PLOT_CONFIG);
-  const grid = modelFigure(response, state.view);
-  Plotly.react($("model-plot"), grid.data, grid.layout, PLOT_CONFIG);
-  renderSteps(response);
-  if (state.mode === "gpt") {
-    renderComparison();
-    renderScores();
-  }
+  renderAnswer(response, own.empty_answer, words.note);
+  if (!response) return;
+  renderAttention(state, response, words);
+  renderSteps(app, view, response);
+  view.render?.(app, response);
   syncUrl();
   markRendered();
 }
 
-/** The translation model's cross-attention beside the GPT's attention from its answer to its prompt. */
-function renderComparison() {
-  $("compare-status").textContent = state.compare.note;
-  const gpt = gptResponse();
-  const cross = state.compare.response;
-  if (!gpt || !cross) {
-    // An empty figure, not Plotly.purge: purging a plot whose margins Plotly is still
-    // redrawing threw "Cannot read properties of undefined" on every new generation.
-    for (const id of ["compare-cross", "compare-gpt"]) Plotly.react($(id), [], {}, PLOT_CONFIG);
-    return;
-  }
-  const drawn = [
-    ["compare-cross", cross, "decoder.cross", (map) => map],
-    ["compare-gpt", gpt, "decoder.self", (map) => answerToPrompt(map, gpt.prompt_tokens.length)],
-  ];
-  for (const [id, response, view, select] of drawn) {
-    const layers = layersOf(response, view);
-    const layer = layers.includes(state.layer) ? state.layer : layers[layers.length - 1];
-    const map = select(findMap(response, view, layer));
-    const head = state.head === "mean" || state.head < map.weights.length ? state.head : "mean";
-    const figure = headFigure(map, head, labelRoom($(id)));
-    figure.layout.margin = { l: 80, r: 10, t: 40, b: 80 };
-    Plotly.react($(id), figure.data, figure.layout, PLOT_CONFIG);
-  }
-  markRendered();
-}
-
-/** Two layer × head tables (induction, previous token); a cell opens its head. */
-function renderScores() {
-  const scores = state.scores;
-  if (!scores) return;
-  const tables = [["induction", "Induction score"], ["previous_token", "Previous-token score"]];
-  $("scores-tables").replaceChildren(...tables.map(([kind, title]) => {
-    const table = document.createElement("table");
-    table.className = "score-table";
-    table.dataset.kind = kind;
-    const caption = table.createCaption();
-    caption.textContent = title;
-    const sites = Object.keys(scores[kind]);
-    const heads = scores[kind][sites[0]]?.length ?? 0;
-    const header = table.createTHead().insertRow();
-    header.append(document.createElement("th"));
-    for (let h = 0; h < heads; h++) {
-      const th = document.createElement("th");
-      th.scope = "col";
-      th.textContent = `head ${h}`;
-      header.append(th);
-    }
-    const body = table.createTBody();
-    sites.forEach((site) => {
-      const layer = Number(site.split(".")[1]);
-      const row = body.insertRow();
-      const th = document.createElement("th");
-      th.scope = "row";
-      th.textContent = `layer ${layer}`;
-      row.append(th);
-      scores[kind][site].forEach((value, head) => {
-        const cell = row.insertCell();
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "score";
-        button.textContent = value.toFixed(2);
-        button.title = `${site}, head ${head}: ${title.toLowerCase()} ${value.toFixed(4)}`;
-        button.setAttribute("aria-label", `layer ${layer}, head ${head}: ${title.toLowerCase()} ${
-          value.toFixed(2)}; open this head`);
-        // At most 0.75 of the accent colour, so the dark text keeps a contrast of 4.5:1.
-        button.style.backgroundColor = `rgba(42, 91, 215, ${(0.75 * Math.min(1, value)).toFixed(3)})`;
-        button.addEventListener("click", () => {
-          state.view = "decoder.self";
-          state.layer = layer;
-          state.head = head;
-          render();
-          $("head-plot").scrollIntoView({ behavior: "smooth", block: "center" });
-        });
-        cell.append(button);
-      });
-    });
-    return table;
-  }));
-}
-
-/** How many token labels fit along each axis of a plot element. @param {HTMLElement} element */
-function labelRoom(element) {
-  return {
-    x: Math.max(1, Math.floor((element.clientWidth - MARGIN_PX.x) / LABEL_PX.x)),
-    y: Math.max(1, Math.floor((element.clientHeight - MARGIN_PX.y) / LABEL_PX.y)),
-  };
-}
-
 function syncUrl() {
-  const query = toQuery(urlState(state, state.shown));
+  const query = toQuery(urlState(state, state.shown), schema);
   if (window.location.search.slice(1) !== query) window.history.replaceState(null, "", `?${query}`);
 }
 
-/** A counter the browser tests wait on. */
-function markRendered() {
-  document.body.dataset.rendered = String(Number(document.body.dataset.rendered ?? 0) + 1);
-}
-
-function download(name, blob) {
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(blob);
-  link.download = name;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+/** Open a head of the current site in the head view. @param {number} layer @param {number} head */
+function openHead(layer, head) {
+  state.layer = layer;
+  state.head = head;
+  render();
+  byId("head-plot").scrollIntoView({ behavior: "smooth", block: "center" });
 }
 
 function bindEvents() {
-  $("translate-form").addEventListener("submit", (event) => { event.preventDefault(); submit(); });
-  $("prompt").addEventListener("keydown", (event) => {
+  byId("translate-form").addEventListener("submit", (/** @type {Event} */ event) => {
+    event.preventDefault();
+    submit();
+  });
+  byId("prompt").addEventListener("keydown", (/** @type {KeyboardEvent} */ event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
       submit();
     }
   });
-  for (const radio of document.querySelectorAll("input[name=mode]")) {
-    radio.addEventListener("change", () => setMode(/** @type {HTMLInputElement} */ (radio).value));
+  bindNav(setMode);
+  for (const id of settingKeys) {
+    byId(id)?.addEventListener("change", () => { readControls(state, keys); render(); });
   }
-  for (const id of ["model", "strategy", "stop_at_line_end", ...DECODING_KEYS]) {
-    $(id).addEventListener("change", () => { readControls(); render(); });
-  }
-  $("view").addEventListener("change", () => { state.view = $("view").value; render(); });
-  $("layer").addEventListener("change", () => { state.layer = Number($("layer").value); render(); });
-  $("head").addEventListener("change", () => {
-    const value = $("head").value;
+  byId("view").addEventListener("change", () => { state.view = byId("view").value; render(); });
+  byId("layer").addEventListener("change", () => { state.layer = Number(byId("layer").value); render(); });
+  byId("head").addEventListener("change", () => {
+    const value = byId("head").value;
     state.head = value === "mean" ? "mean" : Number(value);
     render();
   });
-  document.querySelectorAll(".block.attn").forEach((box) => box.addEventListener("click", () => {
-    state.view = /** @type {any} */ (/** @type {HTMLElement} */ (box).dataset.view);
-    render();
-  }));
-  $("step").addEventListener("input", () => {
+  for (const box of document.querySelectorAll(".block.attn")) {
+    box.addEventListener("click", () => {
+      state.view = /** @type {any} */ (/** @type {HTMLElement} */ (box).dataset.view);
+      render();
+    });
+  }
+  byId("step").addEventListener("input", () => {
     stopPlaying();
-    state.step = Number($("step").value);
+    state.step = Number(byId("step").value);
     showStep();
   });
-  $("play").addEventListener("click", togglePlay);
+  byId("play").addEventListener("click", togglePlay);
   // How many token labels fit depends on the plots' size: redraw once the window settles.
   let resizing = 0;
   window.addEventListener("resize", () => {
@@ -623,46 +231,34 @@ function bindEvents() {
     state.step += event.key === "ArrowRight" ? 1 : -1;
     showStep();
   });
-  $("model-plot").on("plotly_click", (event) => {
+  byId("model-plot").on("plotly_click", (/** @type {any} */ event) => {
     const [layer, head] = event.points[0].data.meta;
-    state.layer = layer;
-    state.head = head;
-    render();
-    $("head-plot").scrollIntoView({ behavior: "smooth", block: "center" });
+    openHead(layer, head);
   });
-  $("download-json").addEventListener("click", () => {
+  byId("download-json").addEventListener("click", () => {
     if (state.response) {
       download("attnscope.json", new Blob([JSON.stringify(state.response, null, 2)],
         { type: "application/json" }));
     }
   });
-  $("download-png").addEventListener("click", () => {
-    Plotly.downloadImage($("head-plot"), { format: "png", filename: "attnscope-head", scale: 2 });
+  byId("download-png").addEventListener("click", () => {
+    plotly().downloadImage(byId("head-plot"), { format: "png", filename: "attnscope-head", scale: 2 });
   });
 }
 
 async function start() {
-  for (const model of translationModels(models)) {
-    $("model").append(new Option(`${model.name} (${model.source_language} → ${model.target_language})`,
-      model.name));
-  }
-  if (![...$("model").options].some((option) => option.value === state.model)) {
+  addModelOptions(byId("model"), translationModels(page.models), words.model_option);
+  if (![...byId("model").options].some((option) => option.value === state.model)) {
     state.model = "auto";  // a shared link may name a model this server does not have
   }
-  writeControls();
+  writeControls(state, keys);
   // Empty plots first, so Plotly's event hooks (.on) exist before events are bound.
-  for (const id of ["head-plot", "model-plot"]) {
-    Plotly.newPlot($(id), [], {}, PLOT_CONFIG);
-  }
+  for (const id of ["head-plot", "model-plot"]) plotly().newPlot(byId(id), [], {}, PLOT_CONFIG);
   bindEvents();
-  if (state.mode === "gpt") {
-    if (!state.prompt.trim()) state.prompt = GPT_EXAMPLES[1].prompt;
-    $("prompt").value = state.prompt;
-    loadScores();
-  }
-  if (isSeedRequest(state, initial.seed_text) && initial.response) {
-    state.response = initial.response;
-    state.shown = requestOf(state);
+  current().enter?.(app);
+  if (isSeedRequest(state, schema) && page.response) {
+    state.response = page.response;
+    state.shown = requestOf(state, schema);
     render();
   } else {
     const step = state.step;  // the shared URL's step survives the fetch
@@ -671,12 +267,9 @@ async function start() {
     state.step = step;
     render();
   }
-  positionalEncoding(48, models[0].name)
-    .then((table) => {
-      const figure = positionalFigure(table.values);
-      Plotly.react($("pe-plot"), figure.data, figure.layout, PLOT_CONFIG);
-    })
-    .catch(() => { $("pe-plot").textContent = "The positional encoding could not be loaded."; });
+  positionalEncoding(48, page.models[0].name)
+    .then((table) => draw(byId("pe-plot"), positionalFigure(table.values)))
+    .catch(() => { byId("pe-plot").textContent = words.positional_failed; });
 }
 
 start();

@@ -1,68 +1,123 @@
 // @ts-check
-// The page's state and its mirror in the URL query string, so any view can be shared.
+// The page's state and its mirror in the URL query string, so any view can be shared. Pure: the
+// views and the server's defaults come in as a schema, so node can test every rule here.
 
-/** @typedef {import("./types.js").ModelInfo} ModelInfo */
+/** @typedef {import("./views/view.js").View} View */
+/** @typedef {import("./views/view.js").PageData} PageData */
 
-export const DEFAULTS = Object.freeze({
-  mode: /** @type {"translate" | "gpt"} */ ("translate"),
-  text: "",
-  prompt: "",
-  model: "auto",
-  strategy: "greedy",
-  beam_size: 4,
-  temperature: 1,
-  top_k: 0,
-  top_p: 1,
-  max_new_tokens: 64,
-  seed: 0,
-  stop_at_line_end: true,  // GPT: the answer ends with its line
-  view: "decoder.cross",
-  layer: 0,
-  head: /** @type {number | "mean"} */ ("mean"),
-  step: 0,
-});
+/**
+ * The schema of the URL state: which views there are, each field's default, and the keys each
+ * view's URL carries (its own, then the shared ones).
+ * @typedef {{views: View[], defaults: Record<string, any>, keys: Record<string, string[]>}} Schema
+ */
 
-/** Fields sent to the API (the rest is view state). */
+/** Decoding settings sent to the API, shared by every view (the rest of its request is its own). */
 export const DECODING_KEYS = ["strategy", "beam_size", "temperature", "top_k", "top_p",
   "max_new_tokens", "seed"];
-/** Everything that decides which answer the server gives. */
-const REQUEST_KEYS = ["mode", "text", "prompt", "model", "stop_at_line_end", ...DECODING_KEYS];
-const NUMBER_KEYS = ["beam_size", "temperature", "top_k", "top_p", "max_new_tokens", "seed",
-  "layer", "step"];
-const VIEWS = ["encoder.self", "decoder.self", "decoder.cross"];
-const MODES = ["translate", "gpt"];
+/**
+ * The attention view state, shared by every view: site kind (`view`, whose default is the
+ * current view's first site), layer, head and step.
+ */
+const ATTENTION_DEFAULTS = Object.freeze({
+  view: "", layer: 0, head: /** @type {number | "mean"} */ ("mean"), step: 0 });
+const SHARED_KEYS = [...DECODING_KEYS, ...Object.keys(ATTENTION_DEFAULTS)];
 
-/** State from a query string; unknown or malformed values fall back to defaults. */
-export function fromQuery(search, seedText) {
-  const params = new URLSearchParams(search);
+/**
+ * The schema for these views: the decoding defaults are the server's (its request schema's),
+ * each view's keys default as the view says, the attention view state as above.
+ * @param {View[]} views the first is the page's default view
+ * @param {Pick<PageData, "decoding_defaults" | "seed_text">} page
+ * @returns {Schema}
+ */
+export function schemaOf(views, page) {
   /** @type {Record<string, any>} */
-  const state = { ...DEFAULTS, text: seedText };
-  for (const [key, fallback] of Object.entries(DEFAULTS)) {
-    const raw = params.get(key);
-    if (raw === null) continue;
-    if (NUMBER_KEYS.includes(key)) {
-      const value = Number(raw);
-      state[key] = Number.isFinite(value) ? value : fallback;
-    } else if (key === "stop_at_line_end") {
-      state.stop_at_line_end = raw !== "false";
-    } else if (key === "head") {
-      state.head = raw === "mean" ? "mean" : Number.isInteger(Number(raw)) ? Number(raw) : "mean";
-    } else {
-      state[key] = raw;
-    }
+  const defaults = { mode: views[0].name };
+  for (const key of DECODING_KEYS) defaults[key] = page.decoding_defaults[key];
+  /** @type {Record<string, string[]>} */
+  const keys = {};
+  for (const view of views) {
+    const own = view.keys(page);
+    Object.assign(defaults, own);
+    keys[view.name] = [...Object.keys(own), ...SHARED_KEYS];
   }
-  if (!MODES.includes(state.mode)) state.mode = DEFAULTS.mode;
-  if (!VIEWS.includes(state.view)) state.view = DEFAULTS.view;
-  if (state.mode === "gpt") state.view = "decoder.self";  // a GPT has no encoder, no cross
+  return { views, defaults: { ...defaults, ...ATTENTION_DEFAULTS, view: views[0].sites[0] }, keys };
+}
+
+/**
+ * The decoding settings of a state, as the API takes them.
+ * @param {Record<string, any>} state @returns {Record<string, any>}
+ */
+export function decodingOf(state) {
+  return Object.fromEntries(DECODING_KEYS.map((key) => [key, state[key]]));
+}
+
+/**
+ * The view named `name` (the URL's `mode`), or the first view when no view has that name.
+ * @param {string | null} name @param {View[]} views @returns {View}
+ */
+export function viewOf(name, views) {
+  return views.find((view) => view.name === name) ?? views[0];
+}
+
+/**
+ * One URL value as the type of its default; a malformed number falls back to the default.
+ * @param {string} key @param {string} raw @param {any} fallback
+ */
+function parse(key, raw, fallback) {
+  if (key === "head") {
+    return raw === "mean" ? "mean" : Number.isInteger(Number(raw)) ? Number(raw) : "mean";
+  }
+  if (typeof fallback === "number") {
+    const value = Number(raw);
+    return Number.isFinite(value) ? value : fallback;
+  }
+  if (typeof fallback === "boolean") return raw !== "false";
+  return raw;
+}
+
+/**
+ * State from a query string: the view its `mode` names, then that view's keys and the shared
+ * ones; keys of other views are ignored, and unknown or malformed values fall back to defaults.
+ * The state holds every view's fields, so switching views keeps what was typed in each.
+ * @param {string} search @param {Schema} schema @returns {Record<string, any>}
+ */
+export function fromQuery(search, schema) {
+  const params = new URLSearchParams(search);
+  const view = viewOf(params.get("mode"), schema.views);
+  /** @type {Record<string, any>} */
+  const state = { ...schema.defaults, mode: view.name, view: view.sites[0] };
+  for (const key of schema.keys[view.name]) {
+    const raw = params.get(key);
+    if (raw !== null) state[key] = parse(key, raw, state[key]);
+  }
+  if (!view.sites.includes(state.view)) state.view = view.sites[0];
   return state;
 }
 
 /**
- * The request fields of a state: kept with a response, as what was asked for it.
- * @param {Record<string, any>} state @returns {Record<string, any>}
+ * Query string of a state: `mode`, what the reader typed (the view's `input`, always), then
+ * every other key of the view and the shared keys that differ from their defaults.
+ * @param {Record<string, any>} state @param {Schema} schema
  */
-export function requestOf(state) {
-  return Object.fromEntries(REQUEST_KEYS.map((key) => [key, state[key]]));
+export function toQuery(state, schema) {
+  const view = viewOf(state.mode, schema.views);
+  const defaults = { ...schema.defaults, view: view.sites[0] };
+  const params = new URLSearchParams({ mode: view.name });
+  for (const key of schema.keys[view.name]) {
+    if (key === view.input || state[key] !== defaults[key]) params.set(key, String(state[key]));
+  }
+  return params.toString();
+}
+
+/**
+ * The fields that decide which answer the server gives: the view, its own keys and the decoding
+ * settings. Kept with a response, as what was asked for it.
+ * @param {Record<string, any>} state @param {Schema} schema @returns {Record<string, any>}
+ */
+export function requestOf(state, schema) {
+  const view = viewOf(state.mode, schema.views);
+  const own = schema.keys[view.name].filter((key) => !SHARED_KEYS.includes(key));
+  return Object.fromEntries(["mode", ...own, ...DECODING_KEYS].map((key) => [key, state[key]]));
 }
 
 /**
@@ -75,57 +130,13 @@ export function urlState(state, shown) {
   return shown ? { ...state, ...shown } : state;
 }
 
-/** Query string holding the text and every setting that differs from its default. */
-export function toQuery(state) {
-  const params = new URLSearchParams();
-  params.set("text", state.text);
-  for (const [key, fallback] of Object.entries(DEFAULTS)) {
-    if (key !== "text" && state[key] !== fallback) params.set(key, String(state[key]));
-  }
-  return params.toString();
-}
-
-const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
-
-/** The model to use: the one chosen, or the direction implied by the script of the text. */
-export function modelFor(text, chosen) {
-  if (chosen !== "auto") return chosen;
-  return HAN.test(text) ? "zh-en" : "en-zh";
-}
-
-/** The first GPT (decoder-only) model, if one is loaded. @param {ModelInfo[]} models */
-export function gptModel(models) {
-  return models.find((m) => m.architecture === "decoder-only")?.name ?? null;
-}
-
-/** The models the direction select offers: translation only. @param {ModelInfo[]} models */
-export function translationModels(models) {
-  return models.filter((m) => m.architecture === "encoder-decoder");
-}
-
 /**
- * Where to send the state and with which body: POST /api/translate for a sentence, or
- * POST /api/generate for a GPT prompt.
- * @param {Record<string, any>} state @param {ModelInfo[]} models
- * @returns {{path: string, body: Record<string, any>}}
+ * True when the state asks for what the server pre-computed for the first paint: the default
+ * request of the first view (the seed sentence, every setting at its default).
+ * @param {Record<string, any>} state @param {Schema} schema
  */
-export function request(state, models) {
-  /** @type {Record<string, any>} */
-  const body = state.mode === "gpt"
-    ? { prompt: state.prompt, model: gptModel(models), stop_at_line_end: state.stop_at_line_end }
-    : { text: state.text, model: modelFor(state.text, state.model) };
-  for (const key of DECODING_KEYS) body[key] = state[key];
-  return { path: state.mode === "gpt" ? "/api/generate" : "/api/translate", body };
-}
-
-/** True when the state asks for exactly what the server pre-computed for the first paint. */
-export function isSeedRequest(state, seedText) {
-  return state.mode === "translate" && state.text === seedText && state.model === "auto" &&
-    DECODING_KEYS.every((key) => state[key] === DEFAULTS[key]);
-}
-
-/** The sentence a GPT prompt asks about: its last line, before the arrow. @param {string} prompt */
-export function queryOf(prompt) {
-  const lines = prompt.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").split("=>")[0].trim();
+export function isSeedRequest(state, schema) {
+  const asked = requestOf(state, schema);
+  return state.mode === schema.views[0].name &&
+    Object.entries(asked).every(([key, value]) => value === schema.defaults[key]);
 }

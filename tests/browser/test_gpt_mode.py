@@ -16,6 +16,8 @@ pytestmark = pytest.mark.browser
 FEW_SHOT_QUERY = "我有一只猫。"
 IDLE = "!document.getElementById('translate-form').classList.contains('busy')"
 COMPARED = "document.getElementById('compare-gpt').data?.length === 1"
+GPT_LINK = "nav.views a[data-mode=gpt]"
+TRANSLATE_LINK = "nav.views a[data-mode=translate]"
 
 
 @pytest.fixture
@@ -24,9 +26,10 @@ def watched(page: Page, server_url: str) -> dict:
 
 
 def switch_to_gpt(page: Page) -> dict:
-    """Click the GPT switch; return the /api/generate answer the page received."""
+    """Click the GPT link in the navigation bar; return the /api/generate answer the page
+    received."""
     with page.expect_response("**/api/generate") as answer:
-        page.check("input[name=mode][value=gpt]")
+        page.click(GPT_LINK)
     wait_until(page, IDLE)
     wait_until(page, COMPARED)
     return answer.value.json()
@@ -190,7 +193,7 @@ def test_back_to_translate_restores_the_encoder_decoder(
     assert directions == ["auto", "zh-en", "en-zh"]  # the GPT does not translate
     switch_to_gpt(page)
     with page.expect_response("**/api/translate"):
-        page.check("input[name=mode][value=translate]")
+        page.click(TRANSLATE_LINK)
     wait_until(page, IDLE)
     assert page.is_visible("#text") and page.is_visible("#encoder-stack")
     assert not page.is_visible("#compare-panel") and not page.is_visible("#scores-panel")
@@ -206,7 +209,7 @@ def test_a_shared_gpt_url_opens_in_gpt_mode_and_shows_markup_literally(
     page.goto(f"{server_url}/?{urlencode({'mode': 'gpt', 'prompt': prompt})}")
     wait_until(page, f"document.body.dataset.rendered >= 1 && {IDLE}")
     assert page.input_value("#prompt") == prompt
-    assert page.is_checked("input[name=mode][value=gpt]")
+    assert page.get_attribute(GPT_LINK, "aria-current") == "page"
     assert watched["dialogs"] == []
     assert page.locator(".prefix img, .prefix b, #self-plot img, #compare-panel img").count() == 0
     assert watched["errors"] == []

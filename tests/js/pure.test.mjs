@@ -7,12 +7,32 @@ import {
   answerToPrompt, findMap, headFigure, headMatrix, headTrace, layersOf, modelFigure, tokenAxis,
 } from "../../static/js/heatmap.js";
 import {
-  DEFAULTS, fromQuery, gptModel, isSeedRequest, modelFor, queryOf, request, requestOf, toQuery,
-  translationModels, urlState,
+  gptModel, languageOf, modelFor, sourceLanguageFor, translationModels,
+} from "../../static/js/models.js";
+import {
+  DECODING_KEYS, decodingOf, fromQuery, isSeedRequest, requestOf, schemaOf, toQuery, urlState,
+  viewOf,
 } from "../../static/js/state.js";
 import {
   attentionRowBars, candidateBars, demonstrationShares, prefixTokens, stepRow,
 } from "../../static/js/steps.js";
+import { format } from "../../static/js/text.js";
+import { gpt, queryOf } from "../../static/js/views/gpt.js";
+import { VIEWS } from "../../static/js/views/index.js";
+import { translate } from "../../static/js/views/translate.js";
+
+/** The server's decoding defaults and script patterns, as the page's initial data holds them. */
+const DECODING = { strategy: "greedy", max_new_tokens: 64, beam_size: 4, temperature: 1,
+  top_k: 0, top_p: 1, seed: 0, top_n: 5 };
+const SCRIPTS = { zh: "[\\u3400-\\u9fff\\uf900-\\ufaff]", en: "[A-Za-z]" };
+const MODELS = [
+  { name: "zh-en", architecture: "encoder-decoder", source_language: "zh", target_language: "en" },
+  { name: "gpt", architecture: "decoder-only", source_language: null, target_language: "en" },
+  { name: "en-zh", architecture: "encoder-decoder", source_language: "en", target_language: "zh" },
+];
+const PAGE = { decoding_defaults: DECODING, seed_text: "seed", models: MODELS, scripts: SCRIPTS };
+const SCHEMA = schemaOf(VIEWS, PAGE);
+const DEFAULTS = SCHEMA.defaults;
 
 /** A response with 2 layers × 2 heads, built by hand. */
 function response() {
@@ -75,32 +95,102 @@ test("step t shows <s>, the tokens so far, and the token being produced", () => 
 
 test("the URL round-trips the state and ignores junk", () => {
   const state = { ...DEFAULTS, text: "我爱你。", view: "decoder.self", layer: 1, head: 2, step: 3, top_p: 0.9 };
-  const back = fromQuery(`?${toQuery(state)}`, "seed");
+  const back = fromQuery(`?${toQuery(state, SCHEMA)}`, SCHEMA);
   assert.deepEqual(back, state);
-  const junk = fromQuery("?view=evil&layer=abc&head=<x>", "seed");
-  assert.equal(junk.view, DEFAULTS.view);
+  const junk = fromQuery("?view=evil&layer=abc&head=<x>", SCHEMA);
+  assert.equal(junk.view, "decoder.cross");
   assert.equal(junk.layer, DEFAULTS.layer);
   assert.equal(junk.head, "mean");
   assert.equal(junk.text, "seed");
 });
 
-test("the direction follows the script unless chosen", () => {
-  assert.equal(modelFor("我有一只猫。", "auto"), "zh-en");
-  assert.equal(modelFor("I have a cat.", "auto"), "en-zh");
-  assert.equal(modelFor("I have a cat.", "zh-en"), "zh-en");
-  const { path, body } = request({ ...DEFAULTS, text: "猫" }, []);
+test("the direction follows the script unless chosen, by the models' source language", () => {
+  assert.equal(modelFor("我有一只猫。", "auto", MODELS, SCRIPTS), "zh-en");
+  assert.equal(modelFor("I have a cat.", "auto", MODELS, SCRIPTS), "en-zh");
+  assert.equal(modelFor("Tom 有一只猫。", "auto", MODELS, SCRIPTS), "zh-en");  // Han first
+  assert.equal(modelFor("123", "auto", MODELS, SCRIPTS), "en-zh");  // neither: the last script
+  assert.equal(modelFor("I have a cat.", "zh-en", MODELS, SCRIPTS), "zh-en");
+  // Names are not known in advance: whatever reads the text's language is chosen.
+  const renamed = [{ ...MODELS[0], name: "big-zh" }, { ...MODELS[2], name: "small-en" }];
+  assert.equal(modelFor("猫", "auto", renamed, SCRIPTS), "big-zh");
+  assert.equal(modelFor("cat", "auto", renamed, SCRIPTS), "small-en");
+  assert.equal(modelFor("cat", "auto", [MODELS[0]], SCRIPTS), null);  // none reads English
+  assert.equal(languageOf("猫", { en: "[A-Za-z]" }), "en");
+  assert.equal(languageOf("猫", {}), null);
+  assert.equal(sourceLanguageFor("猫", "en-zh", MODELS, SCRIPTS), "en");
+  assert.equal(sourceLanguageFor("猫", "auto", MODELS, SCRIPTS), "zh");
+  const { path, body } = translate.request({ ...DEFAULTS, text: "猫" }, PAGE);
   assert.equal(path, "/api/translate");
   assert.equal(body.model, "zh-en");
   assert.equal(body.text, "猫");
-  assert.ok(isSeedRequest({ ...DEFAULTS, text: "seed" }, "seed"));
-  assert.ok(!isSeedRequest({ ...DEFAULTS, text: "seed", seed: 3 }, "seed"));
+  assert.deepEqual(Object.keys(body).sort(), ["model", "text", ...DECODING_KEYS].sort());
+  assert.ok(isSeedRequest({ ...DEFAULTS, text: "seed" }, SCHEMA));
+  assert.ok(!isSeedRequest({ ...DEFAULTS, text: "seed", seed: 3 }, SCHEMA));
+  assert.ok(!isSeedRequest({ ...DEFAULTS, text: "seed", model: "zh-en" }, SCHEMA));
 });
 
-const MODELS = [
-  { name: "zh-en", architecture: "encoder-decoder" },
-  { name: "gpt", architecture: "decoder-only" },
-  { name: "en-zh", architecture: "encoder-decoder" },
-];
+test("example sentences follow the source language", () => {
+  const page = { ...PAGE, text: { views: { translate: { examples: { zh: ["猫。"], en: ["Cat."] } } } } };
+  assert.deepEqual(translate.examples({ text: "我", model: "auto" }, page), [{ label: "猫。", value: "猫。" }]);
+  assert.deepEqual(translate.examples({ text: "我", model: "en-zh" }, page).map((e) => e.value), ["Cat."]);
+});
+
+test("decoding defaults come from the server's, passed in", () => {
+  const server = { ...DECODING, beam_size: 2, max_new_tokens: 32, temperature: 0.8 };
+  const schema = schemaOf(VIEWS, { decoding_defaults: server, seed_text: "s" });
+  const state = fromQuery("", schema);
+  assert.deepEqual(decodingOf(state), { strategy: "greedy", beam_size: 2, temperature: 0.8,
+    top_k: 0, top_p: 1, max_new_tokens: 32, seed: 0 });
+  assert.equal("top_n" in state, false);  // not a setting of the page: the server's default
+  // A value at the server's default stays out of the link; the old hard-coded one does not.
+  assert.equal(new URLSearchParams(toQuery(state, schema)).get("beam_size"), null);
+  assert.equal(new URLSearchParams(toQuery({ ...state, beam_size: 4 }, schema)).get("beam_size"), "4");
+  assert.ok(isSeedRequest({ ...state, text: "s" }, schema));
+  assert.ok(!isSeedRequest({ ...state, text: "s", max_new_tokens: 64 }, schema));
+});
+
+test("each view's URL carries its own keys and the shared ones, not another view's", () => {
+  const state = { ...DEFAULTS, text: "我爱你。", model: "en-zh", prompt: "猫 =>", stop_at_line_end: false,
+    strategy: "sample", temperature: 0.7, layer: 1 };
+  const asTranslate = new URLSearchParams(toQuery(state, SCHEMA));
+  assert.deepEqual([...asTranslate.keys()],
+    ["mode", "text", "model", "strategy", "temperature", "layer"]);
+  assert.equal(asTranslate.get("mode"), "translate");
+  const asGpt = new URLSearchParams(toQuery({ ...state, mode: "gpt", view: "decoder.self" }, SCHEMA));
+  assert.deepEqual([...asGpt.keys()],
+    ["mode", "prompt", "stop_at_line_end", "strategy", "temperature", "layer"]);
+  assert.equal(asGpt.get("text"), null);
+  assert.equal(asGpt.get("model"), null);
+  // Round trip of a GPT view: its keys come back; the translate fields keep their defaults.
+  const gptState = { ...DEFAULTS, mode: "gpt", view: "decoder.self", prompt: "我 => I\n猫 =>",
+    stop_at_line_end: false, top_k: 5, head: 1, step: 2 };
+  assert.deepEqual(fromQuery(`?${toQuery(gptState, SCHEMA)}`, SCHEMA), gptState);
+  assert.deepEqual(Object.keys(requestOf(gptState, SCHEMA)),
+    ["mode", "prompt", "stop_at_line_end", ...DECODING_KEYS]);
+});
+
+test("old shared ?mode=gpt links still open the GPT view; an unknown mode opens the first", () => {
+  const old = fromQuery("?text=seed&mode=gpt&view=decoder.self&prompt=%E7%8C%AB+%3D%3E&top_k=5", SCHEMA);
+  assert.deepEqual([old.mode, old.prompt, old.top_k, old.view], ["gpt", "猫 =>", 5, "decoder.self"]);
+  assert.equal(fromQuery("?mode=gpt&text=other", SCHEMA).text, "seed");  // not a GPT key
+  assert.equal(fromQuery("?mode=gpt&view=encoder.self", SCHEMA).view, "decoder.self");
+  for (const search of ["?mode=bert", "?mode=", ""]) {
+    assert.equal(fromQuery(search, SCHEMA).mode, "translate");
+  }
+  assert.equal(viewOf("bert", VIEWS), translate);
+  // A server without a GPT: the schema has only the views it can show, and the link falls back.
+  const only = schemaOf([translate], PAGE);
+  assert.equal(fromQuery("?mode=gpt&prompt=x", only).mode, "translate");
+  assert.equal(gpt.available(PAGE), true);
+  assert.equal(gpt.available({ ...PAGE, models: [MODELS[0]] }), false);
+});
+
+test("placeholders in the page's words are filled in", () => {
+  assert.equal(format("Translating “{sentence}” with {model}…", { sentence: "猫", model: "zh-en" }),
+    "Translating “猫” with zh-en…");
+  assert.equal(format("step {step} of {last}", { step: 0, last: 3 }), "step 0 of 3");
+  assert.equal(format("{missing} stays", {}), "{missing} stays");
+});
 
 /**
  * A GPT answer built by hand: <s>, a one-pair demonstration "A => a \n", the query "B =>", and
@@ -128,20 +218,13 @@ test("GPT mode asks /api/generate with the prompt and the first GPT", () => {
   assert.equal(gptModel(MODELS), "gpt");
   assert.equal(gptModel(MODELS.filter((m) => m.name !== "gpt")), null);
   assert.deepEqual(translationModels(MODELS).map((m) => m.name), ["zh-en", "en-zh"]);
-  const { path, body } = request({ ...DEFAULTS, mode: "gpt", prompt: "猫 =>", top_k: 5 }, MODELS);
+  const { path, body } = gpt.request({ ...DEFAULTS, mode: "gpt", prompt: "猫 =>", top_k: 5 }, PAGE);
   assert.equal(path, "/api/generate");
   assert.deepEqual([body.prompt, body.model, body.top_k, body.text, body.stop_at_line_end],
     ["猫 =>", "gpt", 5, undefined, true]);
-  assert.equal(request({ ...DEFAULTS, text: "猫" }, MODELS).body.stop_at_line_end, undefined);
-  assert.equal(fromQuery("?stop_at_line_end=false", "s").stop_at_line_end, false);
-  assert.ok(!isSeedRequest({ ...DEFAULTS, mode: "gpt", text: "seed" }, "seed"));
-});
-
-test("the URL keeps the mode and the prompt; a GPT view is always its self-attention", () => {
-  const state = { ...DEFAULTS, mode: "gpt", text: "seed", prompt: "我 => I\n猫 =>", view: "decoder.self" };
-  assert.deepEqual(fromQuery(`?${toQuery(state)}`, "seed"), state);
-  assert.equal(fromQuery("?mode=gpt&view=encoder.self", "seed").view, "decoder.self");
-  assert.equal(fromQuery("?mode=bert", "seed").mode, "translate");
+  assert.equal(translate.request({ ...DEFAULTS, text: "猫" }, PAGE).body.stop_at_line_end, undefined);
+  assert.equal(fromQuery("?mode=gpt&stop_at_line_end=false", SCHEMA).stop_at_line_end, false);
+  assert.ok(!isSeedRequest({ ...DEFAULTS, mode: "gpt", text: "seed" }, SCHEMA));
 });
 
 test("the query of a prompt is its last line before the arrow", () => {
@@ -185,18 +268,18 @@ test("the answer-to-prompt block keeps the answer's rows and the prompt's column
 });
 
 test("the link shares the request of what is shown, with the live view", () => {
-  const shown = requestOf({ ...DEFAULTS, text: "我爱你。" });
+  const shown = requestOf({ ...DEFAULTS, text: "我爱你。" }, SCHEMA);
   assert.deepEqual(Object.keys(shown).sort(), ["beam_size", "max_new_tokens", "mode", "model",
-    "prompt", "seed", "stop_at_line_end", "strategy", "temperature", "text", "top_k", "top_p"]);
+    "seed", "strategy", "temperature", "text", "top_k", "top_p"]);
   // Typed and changed since, not sent: the link still says what is on screen.
   const live = { ...DEFAULTS, text: "   ", strategy: "beam", temperature: 0, layer: 1, step: 2 };
-  const query = new URLSearchParams(toQuery(urlState(live, shown)));
+  const query = new URLSearchParams(toQuery(urlState(live, shown), SCHEMA));
   assert.equal(query.get("text"), "我爱你。");
   assert.equal(query.get("strategy"), null);
   assert.equal(query.get("temperature"), null);
   assert.equal(query.get("layer"), "1");
   assert.equal(query.get("step"), "2");
-  assert.equal(new URLSearchParams(toQuery(urlState(live, null))).get("strategy"), "beam");
+  assert.equal(new URLSearchParams(toQuery(urlState(live, null), SCHEMA)).get("strategy"), "beam");
 });
 
 test("a line break shows as ↵ in chips, bars and labels", () => {
