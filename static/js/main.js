@@ -17,13 +17,11 @@ import {
 import { byId, markRendered, measureUntilPainted, showOnly } from "./widgets/dom.js";
 import { bindNav, renderNav } from "./widgets/nav.js";
 import { draw, PLOT_CONFIG, plotly } from "./widgets/plots.js";
-import { renderSteps } from "./widgets/step-panel.js";
+import { renderSteps, stopPlaying, togglePlay } from "./widgets/step-panel.js";
 
 /** @typedef {import("./views/view.js").PageData} PageData */
 /** @typedef {import("./views/view.js").App} App */
 /** @typedef {import("./views/view.js").State} State */
-
-const PLAY_INTERVAL_MS = 800;
 
 /** @type {PageData} */
 const page = {
@@ -62,7 +60,7 @@ async function submit() {
   const start = performance.now();
   if (!formIsValid(byId("translate-form"))) return;
   readControls(state, keys);
-  stopPlaying();
+  stopPlaying(state);
   const id = ++state.requests;
   state.busy = true;
   state.error = "";
@@ -95,20 +93,42 @@ async function submit() {
   if (answered && id === state.requests) view.answered?.(app, id);
 }
 
-/** Switch to another view (its nav link), and answer in it. @param {string} name */
+/** Nothing on screen yet: what a new view, or a new history entry, starts from. */
+function clearAnswer() {
+  state.response = null;
+  state.shown = null;
+  state.stale = false;
+  state.compare = { response: null, note: "" };
+}
+
+/**
+ * Switch to another view (its nav link), as a new history entry, and answer in it.
+ * @param {string} name
+ */
 function setMode(name) {
   const view = viewOf(name, views);
   if (view.name === state.mode) return;
   readControls(state, keys);
   state.mode = view.name;
-  state.response = null;
-  state.shown = null;
-  state.stale = false;
-  state.compare = { response: null, note: "" };
+  clearAnswer();
   if (!view.sites.includes(state.view)) state.view = view.sites[0];
   view.enter?.(app);
+  window.history.pushState(null, "", `?${toQuery(state, schema)}`);
   render();
   submit();
+}
+
+/** Back or Forward: the state the entry's URL says, answered afresh. */
+async function openUrl() {
+  Object.assign(state, fromQuery(window.location.search, schema));
+  writeControls(state, keys);
+  clearAnswer();
+  current().enter?.(app);
+  const step = state.step;  // the entry's step survives the fetch
+  render();
+  await submit();
+  state.step = step;
+  render();
 }
 
 /** A step change redraws only what depends on the step: the step panel, not the heatmaps. */
@@ -119,26 +139,6 @@ function showStep() {
   syncUrl();
   markRendered();
   measureUntilPainted("attnscope:step", start);
-}
-
-function stopPlaying() {
-  if (state.player !== null) window.clearInterval(state.player);
-  state.player = null;
-}
-
-function togglePlay() {
-  if (state.player !== null) {
-    stopPlaying();
-  } else if (state.response) {
-    const last = state.response.steps.length - 1;
-    if (state.step >= last) state.step = 0;
-    state.player = window.setInterval(() => {
-      if (!state.response || state.step >= state.response.steps.length - 1) stopPlaying();
-      else state.step += 1;
-      showStep();
-    }, PLAY_INTERVAL_MS);
-  }
-  render();
 }
 
 function render() {
@@ -193,6 +193,7 @@ function bindEvents() {
     }
   });
   bindNav(setMode);
+  window.addEventListener("popstate", openUrl);
   for (const id of settingKeys) {
     byId(id)?.addEventListener("change", () => { readControls(state, keys); render(); });
   }
@@ -210,11 +211,14 @@ function bindEvents() {
     });
   }
   byId("step").addEventListener("input", () => {
-    stopPlaying();
+    stopPlaying(state);
     state.step = Number(byId("step").value);
     showStep();
   });
-  byId("play").addEventListener("click", togglePlay);
+  byId("play").addEventListener("click", () => {
+    togglePlay(state, showStep);
+    render();
+  });
   // How many token labels fit depends on the plots' size: redraw once the window settles.
   let resizing = 0;
   window.addEventListener("resize", () => {
@@ -227,7 +231,7 @@ function bindEvents() {
     if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
     if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;  // Alt+←: back
     if (target.id === "step") event.preventDefault();  // the slider would move twice
-    stopPlaying();
+    stopPlaying(state);
     state.step += event.key === "ArrowRight" ? 1 : -1;
     showStep();
   });

@@ -75,6 +75,12 @@ def test_the_nav_switches_views_and_the_url_follows(page: Page, server_url: str)
     assert translate_query["text"] == ["我有一只猫。"]
     assert "prompt" not in translate_query and "stop_at_line_end" not in translate_query
     assert page.text_content("#submit") == "Translate"
+    # Each switch is a history entry: Back returns to the GPT view and its prompt.
+    with page.expect_response("**/api/generate"):
+        page.go_back()
+    wait_until(page, IDLE)
+    assert current_views(page) == ["gpt"] and query(page)["prompt"] == gpt_query["prompt"]
+    assert page.is_visible("#prompt") and page.text_content("#submit") == "Generate"
     assert watched["errors"] == [] and watched["foreign"] == []
 
 

@@ -9,6 +9,9 @@ import { byId } from "./dom.js";
 
 /** @typedef {import("../views/view.js").App} App */
 /** @typedef {import("../views/view.js").View} View */
+/** @typedef {import("../views/view.js").State} State */
+
+const PLAY_INTERVAL_MS = 800;
 
 /**
  * Draw step `app.state.step` (clamped to the answer) of the response on screen.
@@ -37,4 +40,29 @@ export function renderSteps(app, view, response) {
   drawBars(byId("candidates-plot"), candidateBars(step));
   const layer = Math.min(state.layer, layersOf(response, "decoder.self").length - 1);
   view.stepBars(app, response, stepRow(response, state.step), layer);
+}
+
+/** Stop the player, if it runs. @param {State} state */
+export function stopPlaying(state) {
+  if (state.player !== null) window.clearInterval(state.player);
+  state.player = null;
+}
+
+/**
+ * Start the player (from step 0 when at the end), or stop it; each tick moves one step and
+ * calls `show`, until the last step.
+ * @param {State} state @param {() => void} show
+ */
+export function togglePlay(state, show) {
+  if (state.player !== null) {
+    stopPlaying(state);
+  } else if (state.response) {
+    const last = state.response.steps.length - 1;
+    if (state.step >= last) state.step = 0;
+    state.player = window.setInterval(() => {
+      if (!state.response || state.step >= state.response.steps.length - 1) stopPlaying(state);
+      else state.step += 1;
+      show();
+    }, PLAY_INTERVAL_MS);
+  }
 }
