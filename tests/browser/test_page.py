@@ -97,6 +97,24 @@ def test_step_slider_and_keys_move_the_highlight(page: Page, server_url: str) ->
     assert page.input_value("#step") == "2"
 
 
+def test_play_steps_through_the_answer_and_pause_stops_it(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    rendered(page)
+    last = int(page.get_attribute("#step", "max") or 0)
+    assert last >= 2 and page.text_content("#play") == "Play"
+    page.click("#play")
+    assert page.get_attribute("#play", "aria-pressed") == "true"
+    assert page.text_content("#play") == "Pause"
+    wait_until(page, "document.getElementById('step').value === '2'", timeout_s=5)
+    page.click("#play")
+    assert page.get_attribute("#play", "aria-pressed") == "false"
+    assert page.text_content("#play") == "Play"
+    stopped = page.input_value("#step")
+    time.sleep(1.0)  # longer than one tick of the player
+    assert page.input_value("#step") == stopped
+    assert page.text_content("#step-label") == f"step {stopped} of {last}"
+
+
 @pytest.mark.parametrize("text", ["<b>x</b>", "<img src=x onerror=alert(1)>"])
 def test_markup_shows_literally_and_runs_nothing(
     page: Page, server_url: str, watched: dict, text: str
