@@ -1,13 +1,17 @@
 // @ts-check
+import { format } from "./text.js";
+
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
 /** @typedef {import("./types.js").HeadScores} HeadScores */
 
 /**
  * POST a JSON body to /api/translate or /api/generate. Throws an Error whose message is the
- * server's `detail`, in words.
- * @param {string} path @param {Record<string, any>} body @returns {Promise<TranslateResponse>}
+ * server's `detail`, in words; `words` (the page text's) says what the server could not.
+ * @param {string} path @param {Record<string, any>} body
+ * @param {Record<string, string>} words `unreachable`, `no_detail` and `retry` templates
+ * @returns {Promise<TranslateResponse>}
  */
-export async function postJson(path, body) {
+export async function postJson(path, body, words) {
   let response;
   try {
     response = await fetch(path, {
@@ -16,15 +20,14 @@ export async function postJson(path, body) {
       body: JSON.stringify(body),
     });
   } catch {
-    throw new Error("The server cannot be reached. Is attnscope still running?");
+    throw new Error(words.unreachable);
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const retry = response.headers.get("Retry-After");
     const detail = data.detail ??
-      `the server answered ${response.status} ${response.statusText} without saying why; ` +
-      "try again, and if it goes on, look at the server's log";
-    throw new Error(retry ? `${detail} (try again in ${retry} s)` : detail);
+      format(words.no_detail, { status: response.status, status_text: response.statusText });
+    throw new Error(retry ? format(words.retry, { detail, seconds: retry }) : detail);
   }
   return data;
 }

@@ -70,7 +70,7 @@ async function submit() {
   const asked = requestOf(state, schema);
   let answered = false;
   try {
-    const response = await postJson(path, body);
+    const response = await postJson(path, body, words);
     if (id !== state.requests) return;  // a newer request (or view) has replaced this one
     state.response = response;
     state.shown = asked;

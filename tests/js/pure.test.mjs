@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { postJson } from "../../static/js/api.js";
 import { escapeLabel, shownToken } from "../../static/js/escape.js";
 import {
   answerToPrompt, findMap, headFigure, headMatrix, headTrace, layersOf, modelFigure, tokenAxis,
@@ -296,4 +297,19 @@ test("with more tokens than labels fit, every k-th token is labelled", () => {
   assert.deepEqual(thinned.tickvals, [0, 3, 6, 9]);
   assert.deepEqual(thinned.ticktext, ["t0", "t3", "t6", "t9"]);
   assert.equal(thinned.title.text, "keys (one label in 3)");
+});
+
+test("a failed request says why in the page's words", async (t) => {
+  const words = { unreachable: "no server", no_detail: "got {status} {status_text}",
+    retry: "{detail}, again in {seconds} s" };
+  const answer = (status, body, headers = {}) => async () => new Response(JSON.stringify(body),
+    { status, statusText: "Busy", headers });
+  t.mock.method(globalThis, "fetch", async () => { throw new TypeError("fetch failed"); });
+  await assert.rejects(postJson("/api/translate", {}, words), { message: "no server" });
+  t.mock.method(globalThis, "fetch", answer(503, {}, { "Retry-After": "2" }));
+  await assert.rejects(postJson("/api/translate", {}, words), { message: "got 503 Busy, again in 2 s" });
+  t.mock.method(globalThis, "fetch", answer(422, { detail: "text is empty" }));
+  await assert.rejects(postJson("/api/translate", {}, words), { message: "text is empty" });
+  t.mock.method(globalThis, "fetch", answer(200, { translation: "a" }));
+  assert.deepEqual(await postJson("/api/translate", {}, words), { translation: "a" });
 });

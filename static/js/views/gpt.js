@@ -122,7 +122,7 @@ async function loadComparison(app, id) {
     renderComparison(app);
     const { path, body } = translate.request({ ...state, text: sentence, model }, page);
     try {
-      const response = await postJson(path, body);
+      const response = await postJson(path, body, page.text.common);
       if (id !== state.requests) return;
       state.compare = { response, note: format(words.compare_done, { sentence }) };
     } catch (err) {
