@@ -191,6 +191,8 @@ test("placeholders in the page's words are filled in", () => {
     "Translating “猫” with zh-en…");
   assert.equal(format("step {step} of {last}", { step: 0, last: 3 }), "step 0 of 3");
   assert.equal(format("{missing} stays", {}), "{missing} stays");
+  // Plotly's own placeholders are not the page's: never filled in.
+  assert.equal(format("{key} %{y} %{z:.3f}", { key: "k", y: 1 }), "k %{y} %{z:.3f}");
 });
 
 /**
