@@ -1,9 +1,19 @@
 // @ts-check
 // Pure functions from an API response to Plotly traces and layouts (no DOM here).
 import { escapeLabel, shownToken } from "./escape.js";
+import { format } from "./text.js";
 
 /** @typedef {import("./types.js").AttentionMap} AttentionMap */
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
+
+/**
+ * The figures' words, from the page text (templates/index.html, `common.plot`): nothing here
+ * is in English or Chinese. `thinned` has {title} and {every}, `head` {head}, `layer` {layer};
+ * each is escaped before it reaches Plotly.
+ * @typedef {{weight: string, query: string, key: string, keys: string, queries: string,
+ *            thinned: string, masked: string, mean_of_heads: string, head: string,
+ *            layer: string, position: string, dimension: string, value: string}} PlotWords
+ */
 
 // Viridis: perceptually uniform and readable with colour-blindness.
 export const COLORSCALE = "Viridis";
@@ -45,10 +55,10 @@ export function headMatrix(map, head) {
 /**
  * A heatmap trace: queries on y, keys on x, numeric axes (so repeated tokens keep their own
  * rows), masked cells as null (drawn in the background colour, not as zero).
- * @param {AttentionMap} map @param {number | "mean"} head
+ * @param {AttentionMap} map @param {number | "mean"} head @param {PlotWords} words
  * @param {{xaxis?: string, yaxis?: string, showscale?: boolean}} [where]
  */
-export function headTrace(map, head, where = {}) {
+export function headTrace(map, head, words, where = {}) {
   const matrix = headMatrix(map, head);
   const causal = isCausal(map);
   const z = matrix.map((row, q) => row.map((w, k) => (causal && k > q ? null : w)));
@@ -65,9 +75,10 @@ export function headTrace(map, head, where = {}) {
     zmax: 1,
     colorscale: COLORSCALE,
     showscale: where.showscale ?? true,
-    colorbar: { title: { text: "weight" }, thickness: 14 },
+    colorbar: { title: { text: escapeLabel(words.weight) }, thickness: 14 },
     hoverongaps: false,
-    hovertemplate: "query %{customdata[0]}<br>key %{customdata[1]}<br>weight %{z:.4f}<extra></extra>",
+    hovertemplate: hover([[words.query, "%{customdata[0]}"], [words.key, "%{customdata[1]}"],
+      [words.weight, "%{z:.4f}"]]),
     xaxis: where.xaxis ?? "x",
     yaxis: where.yaxis ?? "y",
   };
@@ -77,15 +88,26 @@ export function headTrace(map, head, where = {}) {
 const label = (token) => escapeLabel(shownToken(token));
 
 /**
+ * A Plotly hovertemplate, one line per [word, Plotly placeholder]: the page's words never hold
+ * a `%{...}` placeholder, they are put beside one (and escaped).
+ * @param {[string, string][]} lines
+ */
+function hover(lines) {
+  const shown = lines.map(([word, value]) => `${escapeLabel(word)} ${value}`);
+  return `${shown.join("<br>")}<extra></extra>`;
+}
+
+/**
  * Numeric axis labelled with (escaped) tokens. With more tokens than `room` labels fit, every
  * k-th is labelled (hovering a cell still names both of its tokens).
- * @param {string[]} tokens @param {string} title @param {number} [room] labels that fit
+ * @param {string[]} tokens @param {string} title
+ * @param {PlotWords} words its `thinned` template says so @param {number} [room] labels that fit
  */
-export function tokenAxis(tokens, title, room = Infinity) {
+export function tokenAxis(tokens, title, words, room = Infinity) {
   const every = Math.max(1, Math.ceil(tokens.length / Math.max(1, room)));
   const labelled = tokens.map((_, i) => i).filter((i) => i % every === 0);
   return {
-    title: { text: every > 1 ? `${title} (one label in ${every})` : title },
+    title: { text: escapeLabel(every > 1 ? format(words.thinned, { title, every }) : title) },
     tickvals: labelled,
     ticktext: labelled.map((i) => label(tokens[i])),
     tickangle: tokens.length > 8 ? -45 : 0,
@@ -95,22 +117,22 @@ export function tokenAxis(tokens, title, room = Infinity) {
 }
 
 /**
- * @param {AttentionMap} map @param {number | "mean"} head
+ * @param {AttentionMap} map @param {number | "mean"} head @param {PlotWords} words
  * @param {{x: number, y: number}} [room] how many token labels fit along each axis
  */
-export function headFigure(map, head, room = { x: Infinity, y: Infinity }) {
-  const headName = head === "mean" ? "mean of heads" : `head ${head}`;
+export function headFigure(map, head, words, room = { x: Infinity, y: Infinity }) {
+  const headName = head === "mean" ? words.mean_of_heads : format(words.head, { head });
   return {
-    data: [headTrace(map, head)],
+    data: [headTrace(map, head, words)],
     layout: {
       title: { text: escapeLabel(`${map.name} · ${headName}`) },
-      xaxis: { ...tokenAxis(map.key_tokens, "keys (attended to)", room.x), side: "bottom" },
+      xaxis: { ...tokenAxis(map.key_tokens, words.keys, words, room.x), side: "bottom" },
       yaxis: {
-        ...tokenAxis(map.query_tokens, "queries (attending)", room.y), autorange: "reversed" },
+        ...tokenAxis(map.query_tokens, words.queries, words, room.y), autorange: "reversed" },
       plot_bgcolor: MASKED_COLOUR,
       margin: { l: 90, r: 20, t: 40, b: 90 },
       annotations: isCausal(map)
-        ? [{ text: "grey: masked future", xref: "paper", yref: "paper", x: 1, y: 1.06,
+        ? [{ text: escapeLabel(words.masked), xref: "paper", yref: "paper", x: 1, y: 1.06,
              showarrow: false, font: { size: 11 } }]
         : [],
     },
@@ -120,9 +142,9 @@ export function headFigure(map, head, room = { x: Infinity, y: Infinity }) {
 /**
  * Every layer × head of one view as thumbnails in a single figure (one WebGL-free plot, so the
  * browser's few WebGL contexts are never exhausted).
- * @param {TranslateResponse} response @param {string} view
+ * @param {TranslateResponse} response @param {string} view @param {PlotWords} words
  */
-export function modelFigure(response, view) {
+export function modelFigure(response, view, words) {
   const layers = layersOf(response, view);
   const maps = layers.map((layer) => /** @type {AttentionMap} */ (findMap(response, view, layer)));
   const heads = maps[0].weights.length;
@@ -139,32 +161,37 @@ export function modelFigure(response, view) {
     for (let head = 0; head < heads; head++) {
       const n = row * heads + head + 1;
       const suffix = n === 1 ? "" : String(n);
-      data.push({ ...headTrace(map, head, { xaxis: `x${suffix}`, yaxis: `y${suffix}`, showscale: n === 1 }),
-                  meta: [map.layer, head] });
+      const where = { xaxis: `x${suffix}`, yaxis: `y${suffix}`, showscale: n === 1 };
+      data.push({ ...headTrace(map, head, words, where), meta: [map.layer, head] });
       layout[`xaxis${suffix}`] = { showticklabels: false, showgrid: false, zeroline: false };
       layout[`yaxis${suffix}`] = { showticklabels: false, showgrid: false, zeroline: false,
                                    autorange: "reversed" };
       if (row === 0) {
-        layout.annotations.push({ text: `head ${head}`, xref: `x${suffix} domain`, yref: "paper",
-                                  x: 0.5, y: 1.04, showarrow: false, font: { size: 11 } });
+        layout.annotations.push({ text: escapeLabel(format(words.head, { head })),
+                                  xref: `x${suffix} domain`, yref: "paper", x: 0.5, y: 1.04,
+                                  showarrow: false, font: { size: 11 } });
       }
       if (head === 0) {
-        layout.annotations.push({ text: `layer ${map.layer}`, xref: "paper", yref: `y${suffix} domain`,
-                                  x: -0.01, y: 0.5, xanchor: "right", showarrow: false,
-                                  font: { size: 11 } });
+        layout.annotations.push({ text: escapeLabel(format(words.layer, { layer: map.layer })),
+                                  xref: "paper", yref: `y${suffix} domain`, x: -0.01, y: 0.5,
+                                  xanchor: "right", showarrow: false, font: { size: 11 } });
       }
     }
   });
   return { data, layout };
 }
 
-/** The sinusoidal table as a heatmap: positions on y, dimensions on x. @param {number[][]} values */
-export function positionalFigure(values) {
+/**
+ * The sinusoidal table as a heatmap: positions on y, dimensions on x.
+ * @param {number[][]} values @param {PlotWords} words
+ */
+export function positionalFigure(values, words) {
   return {
     data: [{ type: "heatmap", z: values, colorscale: "RdBu", zmin: -1, zmax: 1,
-             hovertemplate: "position %{y}<br>dimension %{x}<br>value %{z:.3f}<extra></extra>" }],
-    layout: { xaxis: { title: { text: "dimension" } },
-              yaxis: { title: { text: "position" }, autorange: "reversed" },
+             hovertemplate: hover([[words.position, "%{y}"], [words.dimension, "%{x}"],
+               [words.value, "%{z:.3f}"]]) }],
+    layout: { xaxis: { title: { text: escapeLabel(words.dimension) } },
+              yaxis: { title: { text: escapeLabel(words.position) }, autorange: "reversed" },
               margin: { l: 60, r: 20, t: 10, b: 50 } },
   };
 }

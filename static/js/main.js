@@ -272,7 +272,7 @@ async function start() {
     render();
   }
   positionalEncoding(48, page.models[0].name)
-    .then((table) => draw(byId("pe-plot"), positionalFigure(table.values)))
+    .then((table) => draw(byId("pe-plot"), positionalFigure(table.values, words.plot)))
     .catch(() => { byId("pe-plot").textContent = words.positional_failed; });
 }
 

@@ -1,11 +1,13 @@
 // Pure front-end functions under `node --test` (no browser, no build step).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { postJson } from "../../static/js/api.js";
 import { escapeLabel, shownToken } from "../../static/js/escape.js";
 import {
-  answerToPrompt, findMap, headFigure, headMatrix, headTrace, layersOf, modelFigure, tokenAxis,
+  answerToPrompt, findMap, headFigure, headMatrix, headTrace, layersOf, modelFigure,
+  positionalFigure, tokenAxis,
 } from "../../static/js/heatmap.js";
 import {
   gptModel, languageOf, modelFor, sourceLanguageFor, translationModels,
@@ -34,6 +36,16 @@ const MODELS = [
 const PAGE = { decoding_defaults: DECODING, seed_text: "seed", models: MODELS, scripts: SCRIPTS };
 const SCHEMA = schemaOf(VIEWS, PAGE);
 const DEFAULTS = SCHEMA.defaults;
+/** The figures' words, as templates/index.html's `common.plot` holds them. */
+const WORDS = { weight: "weight", query: "query", key: "key", keys: "keys (attended to)",
+  queries: "queries (attending)", thinned: "{title} (one label in {every})",
+  masked: "grey: masked future", mean_of_heads: "mean of heads", head: "head {head}",
+  layer: "layer {layer}", position: "position", dimension: "dimension", value: "value" };
+/** Other words for the same figures: what a page in Chinese would give them. */
+const ZH_WORDS = { weight: "权重", query: "查询", key: "键", keys: "键（被关注）",
+  queries: "查询（关注者）", thinned: "{title}（每 {every} 个标一个）", masked: "灰色：被遮住的未来",
+  mean_of_heads: "各头平均", head: "第 {head} 个头", layer: "第 {layer} 层", position: "位置",
+  dimension: "维度", value: "值" };
 
 /** A response with 2 layers × 2 heads, built by hand. */
 function response() {
@@ -60,22 +72,22 @@ test("labels are escaped for Plotly", () => {
 
 test("the masked future is null, not zero, and axes are numeric", () => {
   const map = findMap(response(), "decoder.self", 1);
-  const trace = headTrace(map, 0);
+  const trace = headTrace(map, 0, WORDS);
   assert.deepEqual(trace.z, [[1, null, null], [0.4, 0.6, null], [0.2, 0.3, 0.5]]);
   assert.deepEqual(trace.y, [0, 1, 2]);
-  const figure = headFigure(map, 0);
+  const figure = headFigure(map, 0, WORDS);
   assert.deepEqual(figure.layout.yaxis.ticktext, ["&lt;s&gt;", "a", "&lt;b&gt;"]);
   assert.equal(figure.layout.yaxis.autorange, "reversed");
 });
 
 test("repeated tokens keep their own rows and the mean averages heads", () => {
   const map = findMap(response(), "encoder.self", 0);
-  assert.deepEqual(headTrace(map, 0).x, [0, 1]);
+  assert.deepEqual(headTrace(map, 0, WORDS).x, [0, 1]);
   assert.deepEqual(headMatrix(map, "mean"), [[0.7, 0.3], [0.35, 0.65]]);
 });
 
 test("the model view has one trace per layer and head, each on its own axes", () => {
-  const figure = modelFigure(response(), "decoder.cross");
+  const figure = modelFigure(response(), "decoder.cross", WORDS);
   assert.equal(figure.data.length, 4);
   assert.deepEqual(figure.data.map((t) => t.meta), [[0, 0], [0, 1], [1, 0], [1, 1]]);
   assert.deepEqual(figure.data.map((t) => t.xaxis), ["x", "x2", "x3", "x4"]);
@@ -195,6 +207,40 @@ test("placeholders in the page's words are filled in", () => {
   assert.equal(format("{key} %{y} %{z:.3f}", { key: "k", y: 1 }), "k %{y} %{z:.3f}");
 });
 
+test("the figures' words are the ones given: a Chinese page gets Chinese titles", () => {
+  const map = findMap(response(), "decoder.self", 1);
+  const figure = headFigure(map, 1, ZH_WORDS, { x: 1, y: Infinity });
+  assert.equal(figure.layout.title.text, "decoder.1.self · 第 1 个头");
+  assert.equal(figure.layout.xaxis.title.text, "键（被关注）（每 3 个标一个）");
+  assert.equal(figure.layout.yaxis.title.text, "查询（关注者）");
+  assert.equal(figure.layout.annotations[0].text, "灰色：被遮住的未来");
+  const [trace] = figure.data;
+  assert.equal(trace.colorbar.title.text, "权重");
+  assert.equal(trace.hovertemplate,
+    "查询 %{customdata[0]}<br>键 %{customdata[1]}<br>权重 %{z:.4f}<extra></extra>");
+  assert.equal(headFigure(map, "mean", ZH_WORDS).layout.title.text, "decoder.1.self · 各头平均");
+  const grid = modelFigure(response(), "decoder.cross", ZH_WORDS);
+  assert.deepEqual(grid.layout.annotations.map((a) => a.text).sort(),
+    ["第 0 个头", "第 0 层", "第 1 个头", "第 1 层"]);
+  const positional = positionalFigure([[0, 1], [1, 0]], ZH_WORDS);
+  assert.equal(positional.layout.xaxis.title.text, "维度");
+  assert.equal(positional.layout.yaxis.title.text, "位置");
+  assert.equal(positional.data[0].hovertemplate, "位置 %{y}<br>维度 %{x}<br>值 %{z:.3f}<extra></extra>");
+  // English ones, and words with markup in them are escaped as the tokens are.
+  assert.equal(headFigure(map, 0, WORDS).layout.xaxis.title.text, "keys (attended to)");
+  const marked = headFigure(map, 0, { ...WORDS, keys: "<b>keys</b>", weight: "w&t" });
+  assert.equal(marked.layout.xaxis.title.text, "&lt;b&gt;keys&lt;/b&gt;");
+  assert.match(marked.data[0].hovertemplate, /^query %\{customdata\[0\]\}<br>key .*<br>w&amp;t %\{z/);
+});
+
+test("the template gives the figures every word they use, and no other", () => {
+  const page = readFileSync(new URL("../../templates/index.html", import.meta.url), "utf8");
+  const plot = page.match(/common\.update\(\{"plot": \{([\s\S]*?)\}\}\)/);
+  assert.ok(plot, "templates/index.html sets common.plot");
+  const keys = [...plot[1].matchAll(/"(\w+)":/g)].map((m) => m[1]);
+  assert.deepEqual(keys.sort(), Object.keys(WORDS).sort());
+});
+
 /**
  * A GPT answer built by hand: <s>, a one-pair demonstration "A => a \n", the query "B =>", and
  * the answer "b </s>". The decoder read 7 positions (the last token is not fed back).
@@ -267,7 +313,7 @@ test("the answer-to-prompt block keeps the answer's rows and the prompt's column
   assert.equal(block.kind, "cross");  // nothing masked in it
   assert.deepEqual(block.weights[1], [[0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0]]);
   assert.ok(Math.abs(block.weights[0][1].reduce((a, b) => a + b) - 7 / 8) < 1e-12);  // 1/8 on "b"
-  assert.deepEqual(headTrace(block, 1).z[0], [0, 0, 0, 1, 0, 0, 0]);  // no null (masked) cells
+  assert.deepEqual(headTrace(block, 1, WORDS).z[0], [0, 0, 0, 1, 0, 0, 0]);  // no null (masked) cells
 });
 
 test("the link shares the request of what is shown, with the live view", () => {
@@ -288,14 +334,14 @@ test("the link shares the request of what is shown, with the live view", () => {
 test("a line break shows as ↵ in chips, bars and labels", () => {
   assert.equal(shownToken("\n"), "↵");
   assert.equal(shownToken("猫"), "猫");
-  const axis = tokenAxis(["a", "\n", "<b>"], "keys");
+  const axis = tokenAxis(["a", "\n", "<b>"], "keys", WORDS);
   assert.deepEqual(axis.ticktext, ["a", "↵", "&lt;b&gt;"]);
 });
 
 test("with more tokens than labels fit, every k-th token is labelled", () => {
   const tokens = Array.from({ length: 10 }, (_, i) => `t${i}`);
-  assert.deepEqual(tokenAxis(tokens, "keys").tickvals, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  const thinned = tokenAxis(tokens, "keys", 4);
+  assert.deepEqual(tokenAxis(tokens, "keys", WORDS).tickvals, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const thinned = tokenAxis(tokens, "keys", WORDS, 4);
   assert.deepEqual(thinned.tickvals, [0, 3, 6, 9]);
   assert.deepEqual(thinned.ticktext, ["t0", "t3", "t6", "t9"]);
   assert.equal(thinned.title.text, "keys (one label in 3)");

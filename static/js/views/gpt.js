@@ -138,7 +138,8 @@ async function loadComparison(app, id) {
 function renderComparison(app) {
   const { state } = app;
   byId("compare-status").textContent = state.compare.note;
-  drawComparison(asGpt(state.response), state.compare.response, state.layer, state.head);
+  drawComparison(asGpt(state.response), state.compare.response, state.layer, state.head,
+    app.page.text.common.plot);
   markRendered();
 }
 

@@ -16,9 +16,11 @@
 /** @typedef {import("../types.js").Site} Site */
 
 /**
- * The page's words, from the template's page-text JSON: `common` for every view, `views[name]`
- * for one (at least submit, output, decoder_title, self_title, empty_answer, examples).
- * @typedef {{common: Record<string, string>, views: Record<string, Record<string, any>>}} PageText
+ * The page's words, from the template's page-text JSON: `common` for every view (templates,
+ * and `plot`, the figures' words), `views[name]` for one (at least submit, output,
+ * decoder_title, self_title, empty_answer, examples).
+ * @typedef {{common: Record<string, any> & {plot: import("../heatmap.js").PlotWords},
+ *            views: Record<string, Record<string, any>>}} PageText
  */
 
 /**

@@ -8,6 +8,7 @@ import { byId } from "./dom.js";
 import { draw, labelRoom } from "./plots.js";
 
 /** @typedef {import("../types.js").TranslateResponse} TranslateResponse */
+/** @typedef {import("../views/view.js").PageText} PageText */
 
 /** Mark the chosen site in the architecture strip and the select. @param {string} site */
 export function renderSite(site) {
@@ -21,7 +22,8 @@ export function renderSite(site) {
  * Draw the head view and the model view of the state's site; a layer or head the response does
  * not have becomes its first layer, or the mean of heads.
  * @param {import("../views/view.js").State} state @param {TranslateResponse} response
- * @param {Record<string, string>} words `layer`, `head`, `mean_of_heads` templates
+ * @param {PageText["common"]} words `layer`, `head`, `mean_of_heads` templates and
+ *   the figures' words (`plot`)
  */
 export function renderAttention(state, response, words) {
   const layers = layersOf(response, state.view);
@@ -38,6 +40,6 @@ export function renderAttention(state, response, words) {
   byId("head").value = String(state.head);
   byId("enc-n").textContent = `× ${layersOf(response, "encoder.self").length}`;
   byId("dec-n").textContent = `× ${layersOf(response, "decoder.self").length}`;
-  draw(byId("head-plot"), headFigure(map, state.head, labelRoom(byId("head-plot"))));
-  draw(byId("model-plot"), modelFigure(response, state.view));
+  draw(byId("head-plot"), headFigure(map, state.head, words.plot, labelRoom(byId("head-plot"))));
+  draw(byId("model-plot"), modelFigure(response, state.view, words.plot));
 }

@@ -8,14 +8,15 @@ import { clear, draw, labelRoom } from "./plots.js";
 /** @typedef {import("../types.js").TranslateResponse} TranslateResponse */
 /** @typedef {import("../types.js").GenerateResponse} GenerateResponse */
 /** @typedef {import("../types.js").AttentionMap} AttentionMap */
+/** @typedef {import("../heatmap.js").PlotWords} PlotWords */
 
 /**
  * Draw both plots at the chosen layer and head (each model's last layer, or the mean, where it
  * has fewer); empty both while either answer is missing.
  * @param {GenerateResponse | null} gpt @param {TranslateResponse | null} cross
- * @param {number} layer @param {number | "mean"} head
+ * @param {number} layer @param {number | "mean"} head @param {PlotWords} words
  */
-export function drawComparison(gpt, cross, layer, head) {
+export function drawComparison(gpt, cross, layer, head, words) {
   if (!gpt || !cross) {
     for (const id of ["compare-cross", "compare-gpt"]) clear(byId(id));
     return;
@@ -32,7 +33,7 @@ export function drawComparison(gpt, cross, layer, head) {
     if (!found) continue;
     const map = select(found);
     const shownHead = head === "mean" || head < map.weights.length ? head : "mean";
-    const figure = headFigure(map, shownHead, labelRoom(byId(id)));
+    const figure = headFigure(map, shownHead, words, labelRoom(byId(id)));
     figure.layout.margin = { l: 80, r: 10, t: 40, b: 80 };
     draw(byId(id), figure);
   }
