@@ -22,7 +22,7 @@ export function renderSite(site) {
  * Draw the head view and the model view of the state's site; a layer or head the response does
  * not have becomes its first layer, or the mean of heads.
  * @param {import("../views/view.js").State} state @param {TranslateResponse} response
- * @param {PageText["common"]} words `layer`, `head`, `mean_of_heads` templates and
+ * @param {PageText["common"]} words `layer`, `head`, `mean_of_heads`, `times` templates and
  *   the figures' words (`plot`)
  */
 export function renderAttention(state, response, words) {
@@ -38,8 +38,9 @@ export function renderAttention(state, response, words) {
     [words.mean_of_heads, ...headNumbers.map((head) => format(words.head, { head }))]);
   byId("layer").value = String(state.layer);
   byId("head").value = String(state.head);
-  byId("enc-n").textContent = `× ${layersOf(response, "encoder.self").length}`;
-  byId("dec-n").textContent = `× ${layersOf(response, "decoder.self").length}`;
+  for (const [id, site] of [["enc-n", "encoder.self"], ["dec-n", "decoder.self"]]) {
+    byId(id).textContent = format(words.times, { count: layersOf(response, site).length });
+  }
   draw(byId("head-plot"), headFigure(map, state.head, words.plot, labelRoom(byId("head-plot"))));
   draw(byId("model-plot"), modelFigure(response, state.view, words.plot));
 }
