@@ -32,10 +32,13 @@ export async function postJson(path, body, words) {
   return data;
 }
 
+// The errors below are never shown: the caller says in the page's words what could not load.
+// They name the request and its status, for the console.
+
 /** GET /api/head-scores for a GPT. @param {string} model @returns {Promise<HeadScores>} */
 export async function headScores(model) {
   const response = await fetch(`/api/head-scores?${new URLSearchParams({ model })}`);
-  if (!response.ok) throw new Error("the head scores could not be loaded");
+  if (!response.ok) throw new Error(`GET /api/head-scores: ${response.status}`);
   return response.json();
 }
 
@@ -43,6 +46,6 @@ export async function headScores(model) {
 export async function positionalEncoding(length, model) {
   const query = new URLSearchParams({ length: String(length), model });
   const response = await fetch(`/api/positional-encoding?${query}`);
-  if (!response.ok) throw new Error("positional encoding unavailable");
+  if (!response.ok) throw new Error(`GET /api/positional-encoding: ${response.status}`);
   return response.json();
 }
