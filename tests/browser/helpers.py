@@ -25,10 +25,11 @@ def render_count(page: Page) -> int:
 
 
 def plotted(page: Page, plot_id: str) -> dict:
-    """The data and axis labels Plotly is drawing in a plot."""
+    """The data, titles and axis labels Plotly is drawing in a plot."""
     return page.evaluate(
         """(id) => { const el = document.getElementById(id);
         return {z: el.data[0]?.z ?? null, y: el.data[0]?.y ?? null, title: el.layout.title?.text,
+                xtitle: el.layout.xaxis?.title?.text, ytitle: el.layout.yaxis?.title?.text,
                 xticks: el.layout.xaxis?.ticktext ?? [], yticks: el.layout.yaxis?.ticktext ?? [],
                 xvals: el.layout.xaxis?.tickvals ?? [], yvals: el.layout.yaxis?.tickvals ?? [],
                 traces: el.data.length}; }""",

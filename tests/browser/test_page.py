@@ -69,6 +69,52 @@ def test_view_layer_and_head_change_the_plotted_data(page: Page, server_url: str
     )  # the future is masked, not zero
 
 
+def axis_title(words: dict, title: str, labelled: list) -> str:
+    """A token axis's title: with one label in k (k > 1), the template's `thinned` says so."""
+    every = labelled[1] - labelled[0] if len(labelled) > 1 else 1
+    if every == 1:
+        return title
+    return words["thinned"].replace("{title}", title).replace("{every}", str(every))
+
+
+def test_the_plots_words_are_the_page_texts(page: Page, server_url: str) -> None:
+    """The figures' titles, hover lines and notes are the template's words (common.plot)."""
+    page.goto(server_url)
+    rendered(page)
+    words = json.loads(page.text_content("#page-text"))["common"]["plot"]
+    page.select_option("#view", "decoder.self")
+    page.select_option("#head", "2")
+    head = plotted(page, "head-plot")
+    assert head["title"] == "decoder.0.self · " + words["head"].replace("{head}", "2")
+    assert head["xtitle"] == axis_title(words, words["keys"], head["xvals"])
+    assert head["ytitle"] == axis_title(words, words["queries"], head["yvals"])
+    trace = page.evaluate("""() => { const el = document.getElementById('head-plot');
+        return {colorbar: el.data[0].colorbar.title.text, hover: el.data[0].hovertemplate,
+                notes: el.layout.annotations.map((a) => a.text)}; }""")
+    assert trace["colorbar"] == words["weight"] and trace["notes"] == [words["masked"]]
+    assert trace["hover"] == (
+        f"{words['query']} %{{customdata[0]}}<br>{words['key']} %{{customdata[1]}}"
+        f"<br>{words['weight']} %{{z:.4f}}<extra></extra>"
+    )  # the page's words beside Plotly's own placeholders, which Plotly still fills in
+    plot_area = page.locator("#head-plot .nsewdrag")
+    box = plot_area.bounding_box()
+    assert box
+    plot_area.hover(position={"x": 5, "y": box["height"] - 5})  # the first key: never masked
+    wait_until(page, "document.querySelector('#head-plot .hovertext')")
+    hovered = page.text_content("#head-plot .hovertext")
+    assert words["weight"] in hovered and "%{" not in hovered
+    # Drawn on screen, not only handed to Plotly.
+    assert page.text_content("#head-plot .xtitle") == head["xtitle"]
+    notes = page.evaluate("""() => { const el = document.getElementById('model-plot');
+        return el.layout.annotations.map((a) => a.text); }""")
+    assert words["layer"].replace("{layer}", "1") in notes
+    assert words["head"].replace("{head}", "3") in notes
+    wait_until(page, "document.getElementById('pe-plot').data?.length === 1")
+    pe = plotted(page, "pe-plot")
+    assert (pe["xtitle"], pe["ytitle"]) == (words["dimension"], words["position"])
+    assert page.text_content("#enc-n") == "× 2"
+
+
 def test_model_view_click_focuses_a_head(page: Page, server_url: str) -> None:
     page.goto(server_url)
     rendered(page)
