@@ -1,8 +1,8 @@
 """Every error, domain or HTTP, mapped to its status in one place, with a body a person can act
 on: always `{"detail": "<sentence>"}`, never a bare 500 page.
 
-UnknownModelError -> 404, TooLongError and invalid requests -> 422, ServerBusy -> 503 with
-Retry-After, Stopped (the client left) -> 499, anything else -> 500, logged.
+UnknownModelError -> 404; TooLongError, NoPoolError and invalid requests -> 422; ServerBusy ->
+503 with Retry-After; Stopped (the client left) -> 499; anything else -> 500, logged.
 """
 
 import logging
@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from app.admission import ServerBusy
 from app.inference import TooLongError
 from app.middleware.security import HEADERS as SECURITY_HEADERS
+from app.prompting import NoPoolError
 from app.registry import UnknownModelError
 from model import Stopped
 
@@ -58,7 +59,8 @@ async def unknown_model(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": str(exc)})
 
 
-async def too_long(_: Request, exc: Exception) -> JSONResponse:
+async def unservable(_: Request, exc: Exception) -> JSONResponse:
+    """A request the model cannot serve as sent: too long, or demonstrations it has none of."""
     return JSONResponse(status_code=422, content={"detail": str(exc)})
 
 
@@ -110,7 +112,8 @@ async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
 def register(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(UnknownModelError, unknown_model)
-    app.add_exception_handler(TooLongError, too_long)
+    app.add_exception_handler(TooLongError, unservable)
+    app.add_exception_handler(NoPoolError, unservable)
     app.add_exception_handler(ServerBusy, server_busy)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Stopped, client_gone)

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from app.admission import Admission, ServerBusy
 from app.notes import cut_note, input_notes, prompt_notes
+from app.prompting import built_prompt
 from app.registry import Registry, UnknownModelError
 from app.responses import (
     as_json,
@@ -49,6 +50,7 @@ log = logging.getLogger("attnscope.inference")
 T = TypeVar("T")
 ClientGone = Callable[[], Awaitable[bool]]  # e.g. Starlette's request.is_disconnected
 Checked = tuple[Checkpoint, list[int]]  # the model and the request's tokens, checked to fit
+Prompted = tuple[Checkpoint, str, list[int]]  # the GPT, the prompt it reads, and its tokens
 CLIENT_CHECK_S = 0.1  # how often a request's connection is checked while it is decoded
 DECODING_FIELDS = {field.name for field in fields(DecodingOptions)}
 SEED_TEXT = "我有一只猫。"  # the textbook example: the page opens with it already translated
@@ -139,17 +141,20 @@ class Inference:
             )
         return checkpoint, src_ids
 
-    def prompt_ids(self, request: GenerateRequest) -> Checked:
-        """The GPT asked for and the prompt's tokens, checked: they fit with room to answer."""
+    def prompt_ids(self, request: GenerateRequest) -> Prompted:
+        """The GPT asked for, the prompt it reads (demonstrations included) and its tokens,
+        checked: they fit with room to answer."""
         checkpoint = self.registry.gpt(request.model)
-        prompt_ids = checkpoint.tgt_tokenizer.encode(request.prompt.strip())
+        pool = self.registry.pools.get(checkpoint.name)
+        prompt = built_prompt(request, checkpoint.name, pool)
+        prompt_ids = checkpoint.tgt_tokenizer.encode(prompt.strip())
         limit = checkpoint.config.max_len - 2  # <s>, the prompt, and room for one answer token
         if len(prompt_ids) > limit:
             raise TooLongError(
                 f"the prompt is {len(prompt_ids)} tokens; '{checkpoint.name}' reads at most "
                 f"{limit} with room to answer: shorten it or use fewer demonstrations"
             )
-        return checkpoint, prompt_ids
+        return checkpoint, prompt, prompt_ids
 
     def translate(
         self,
@@ -176,20 +181,20 @@ class Inference:
         request: GenerateRequest,
         deadline: float | None = None,
         stop: threading.Event | None = None,
-        checked: Checked | None = None,
+        checked: Prompted | None = None,
     ) -> GenerateResponse:
         """As translate; `checked` is prompt_ids(request), when the caller has it already."""
-        checkpoint, prompt_ids = checked or self.prompt_ids(request)
+        checkpoint, prompt, prompt_ids = checked or self.prompt_ids(request)
         tok = checkpoint.tgt_tokenizer
         stop_ids = answer_stop_ids(tok) if request.stop_at_line_end else ()
         prefix_ids = [checkpoint.config.bos_id, *prompt_ids]
         response, decoded = self.run(checkpoint, request, [], prefix_ids, deadline, stop_ids, stop)
         if decoded.output_ids and decoded.output_ids[-1] in stop_ids:  # the line break ends it
             response.translation = tok.decode(decoded.output_ids[:-1])
-        response.notes = [*prompt_notes(request.prompt), *response.notes]
+        response.notes = [*prompt_notes(prompt), *response.notes]
         positions = len(decoded.decoder_input_ids)
         roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)
-        return generate_response(response, checkpoint, decoded, roles)
+        return generate_response(response, checkpoint, decoded, prompt, roles)
 
     def run(
         self,

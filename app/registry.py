@@ -7,7 +7,7 @@ import torch
 
 from app.schemas import ModelInfo
 from app.settings import Settings
-from model import Architecture, Checkpoint, load_checkpoint, parameter_count
+from model import Architecture, Checkpoint, DemonstrationPool, load_checkpoint, parameter_count
 
 log = logging.getLogger("attnscope.registry")
 
@@ -20,12 +20,16 @@ class Registry:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.checkpoints: dict[str, Checkpoint] = {}
+        self.pools: dict[str, DemonstrationPool] = {}  # indexed once, for the GPTs that ship one
 
     def load(self) -> None:
         torch.set_num_threads(self.settings.torch_threads)
         for name in self.settings.models:
             started = time.perf_counter()
-            self.checkpoints[name] = load_checkpoint(self.settings.model_dir / name, name)
+            checkpoint = load_checkpoint(self.settings.model_dir / name, name)
+            self.checkpoints[name] = checkpoint
+            if checkpoint.pool:
+                self.pools[name] = DemonstrationPool(checkpoint.pool)
             log.info("loaded %s in %.2f s", name, time.perf_counter() - started)
 
     @property

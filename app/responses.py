@@ -64,7 +64,11 @@ def translate_response(checkpoint: Checkpoint, decoded: Decoded) -> TranslateRes
 
 
 def generate_response(
-    response: TranslateResponse, checkpoint: Checkpoint, decoded: Decoded, roles: list[Role]
+    response: TranslateResponse,
+    checkpoint: Checkpoint,
+    decoded: Decoded,
+    prompt: str,
+    roles: list[Role],
 ) -> GenerateResponse:
     """A GPT's answer: the translate shape, the prompt's tokens, the role of every position, and
     each head's share of attention on the demonstrations from the rows that wrote the answer."""
@@ -81,6 +85,7 @@ def generate_response(
     }
     return GenerateResponse(
         **dict(response),
+        prompt=prompt,
         prompt_tokens=checkpoint.tgt_tokenizer.tokens(decoded.prefix_ids[1:]),
         roles=roles,
         demonstration_share=shares,

@@ -32,6 +32,7 @@ from model.decoding import (
     Strategy,
     decode,
 )
+from model.demonstrations import DemonstrationPool, read_pool
 from model.layers import positional_encoding
 from model.prompts import (
     CUE,
@@ -44,7 +45,15 @@ from model.prompts import (
     prompt_roles,
     prompt_text,
 )
-from model.scores import head_score_table, induction_score, previous_token_score, share_on_keys
+from model.scores import (
+    head_score_table,
+    head_scores_on,
+    induction_score,
+    previous_token_score,
+    random_spans,
+    share_on_keys,
+    text_spans,
+)
 from model.tokenizer import (
     ARROW,
     FIRST_ORDINARY_ID,
@@ -76,6 +85,7 @@ __all__ = [
     "DeadlineExceeded",
     "Decoded",
     "DecodingOptions",
+    "DemonstrationPool",
     "KVCache",
     "Pair",
     "PromptIds",
@@ -93,16 +103,20 @@ __all__ = [
     "encode_prompt",
     "greedy_batch",
     "head_score_table",
+    "head_scores_on",
     "induction_score",
     "load_checkpoint",
     "parameter_count",
     "positional_encoding",
     "previous_token_score",
+    "random_spans",
     "prompt_roles",
     "prompt_text",
+    "read_pool",
     "save_checkpoint",
     "share_on_keys",
     "shipped_checkpoint",
+    "text_spans",
     "tie_state_dict",
     "train_mixed_tokenizer",
     "train_tokenizer",

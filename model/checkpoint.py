@@ -15,6 +15,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from model.config import TransformerConfig
+from model.demonstrations import read_pool
 from model.tokenizer import Tokenizer
 from model.transformer import Seq2Seq, build_model
 
@@ -27,6 +28,8 @@ CONFIG = "config.json"
 SRC_TOKENIZER = "src_tokenizer.json"
 TGT_TOKENIZER = "tgt_tokenizer.json"
 METRICS = "metrics.json"
+POOL = "pool.tsv"  # a GPT's demonstration pool: training pairs, `zh<TAB>en`
+POOL_CREDIT = "pool.attribution.txt"  # line i credits line i of the pool (the licence asks)
 CHECKSUMS = "sha256.json"
 TIED = "decoder.lm_head.weight"  # same tensor as decoder.embed.tokens.weight when tied
 
@@ -46,6 +49,7 @@ class Checkpoint:
     tgt_tokenizer: Tokenizer
     meta: dict[str, Any] = field(default_factory=dict)  # direction, languages, training recipe
     metrics: dict[str, Any] = field(default_factory=dict)
+    pool: list[tuple[str, str]] = field(default_factory=list)  # demonstrations (GPT), or none
 
 
 def sha256_of(path: Path) -> str:
@@ -79,8 +83,11 @@ def save_checkpoint(
     meta: dict[str, Any],
     metrics: dict[str, Any] | None = None,
     dtype: torch.dtype = torch.float16,
+    pool: list[tuple[str, str]] | None = None,
+    pool_credit: list[str] | None = None,
 ) -> None:
-    """Write the directory; fp16 by default (half the size, no measurable loss in BLEU)."""
+    """Write the directory; fp16 by default (half the size, no measurable loss in BLEU). A GPT
+    may ship a demonstration pool, each pair with its attribution line."""
     directory.mkdir(parents=True, exist_ok=True)
     config: TransformerConfig = model.config
     state = untied_state_dict(model, dtype)
@@ -93,6 +100,12 @@ def save_checkpoint(
         if tokenizer is not None:
             tokenizer.save(directory / filename)
             files += [filename, filename.replace(".json", ".meta.json")]
+    if pool:
+        if pool_credit is None or len(pool_credit) != len(pool):
+            raise ValueError("every pair of a pool needs its attribution line")
+        (directory / POOL).write_text("".join(f"{zh}\t{en}\n" for zh, en in pool), "utf-8")
+        (directory / POOL_CREDIT).write_text("".join(f"{line}\n" for line in pool_credit), "utf-8")
+        files += [POOL, POOL_CREDIT]
     if metrics is not None:
         write_metrics(directory, metrics)
     checksums = {name: sha256_of(directory / name) for name in files}
@@ -152,6 +165,8 @@ def load_checkpoint(directory: Path, name: str | None = None) -> Checkpoint:
     tgt_tokenizer = Tokenizer.load(directory / TGT_TOKENIZER)
     metrics_path = directory / METRICS
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    pool_path = directory / POOL
+    pool = read_pool(pool_path) if pool_path.exists() else []
     return Checkpoint(
         name=name or directory.name,
         model=model,
@@ -160,6 +175,7 @@ def load_checkpoint(directory: Path, name: str | None = None) -> Checkpoint:
         tgt_tokenizer=tgt_tokenizer,
         meta=raw,
         metrics=metrics,
+        pool=pool,
     )
 
 

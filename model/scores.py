@@ -48,25 +48,45 @@ def share_on_keys(probs: torch.Tensor, queries: list[int], keys: list[int]) -> t
     return rows[:, :, keys].sum(-1).mean(-1)
 
 
-def head_score_table(
-    model: GPT, vocab_size: int, span_length: int = 20, samples: int = 16, seed: int = 0
-) -> dict[str, dict[str, list[float]]]:
+def head_scores_on(model: GPT, spans: list[list[int]]) -> dict[str, dict[str, list[float]]]:
     """For each self-attention site of a GPT: every head's induction and previous-token score,
-    averaged over `samples` sequences `<s> span span` of random ordinary tokens."""
-    generator = torch.Generator().manual_seed(seed)
+    averaged over sequences `<s> span span`, one per span (each at least 2 tokens)."""
+    device = next(model.parameters()).device
     totals: dict[str, dict[str, torch.Tensor]] = {}
-    for _ in range(samples):
-        span = torch.randint(FIRST_ORDINARY_ID, vocab_size, (span_length,), generator=generator)
-        ids = [model.config.bos_id, *span.tolist(), *span.tolist()]
+    for span in spans:
+        ids = [model.config.bos_id, *span, *span]
         with torch.inference_mode():
             trace = AttentionTrace()
-            device = next(model.parameters()).device
             model.decode(torch.tensor([ids], device=device), trace=trace)
         for name, probs in trace.probs.items():
             site = totals.setdefault(name, {"induction": 0, "previous_token": 0})
-            site["induction"] = site["induction"] + induction_score(probs, 1, span_length)
+            site["induction"] = site["induction"] + induction_score(probs, 1, len(span))
             site["previous_token"] = site["previous_token"] + previous_token_score(probs)
     return {
-        name: {kind: (total / samples).tolist() for kind, total in site.items()}
+        name: {kind: (total / len(spans)).tolist() for kind, total in site.items()}
         for name, site in totals.items()
     }
+
+
+def random_spans(vocab_size: int, span_length: int, samples: int, seed: int = 0) -> list[list[int]]:
+    """`samples` spans of `span_length` random ordinary tokens."""
+    generator = torch.Generator().manual_seed(seed)
+    return [
+        torch.randint(FIRST_ORDINARY_ID, vocab_size, (span_length,), generator=generator).tolist()
+        for _ in range(samples)
+    ]
+
+
+def text_spans(ids: list[list[int]], span_length: int, samples: int) -> list[list[int]]:
+    """`samples` spans of `span_length` tokens of real text: tokenized sentences (`ids`, each
+    without <s>) laid end to end and cut into pieces."""
+    stream = [token for sentence in ids for token in sentence]
+    count = min(samples, len(stream) // span_length)
+    return [stream[i * span_length : (i + 1) * span_length] for i in range(count)]
+
+
+def head_score_table(
+    model: GPT, vocab_size: int, span_length: int = 20, samples: int = 16, seed: int = 0
+) -> dict[str, dict[str, list[float]]]:
+    """Every head's induction and previous-token score on random tokens shown twice."""
+    return head_scores_on(model, random_spans(vocab_size, span_length, samples, seed))

@@ -82,9 +82,10 @@ def translate_prompt(model: GPT, tok: Tokenizer, demonstrations: list[Pair], que
     room = model.config.max_len - len(prompt.ids) - 1
     if room < 2:
         return ""
-    options = DecodingOptions(max_new_tokens=min(room, 2 * len(prompt.ids) + 10), top_n=1)
-    ids = decode(model, [], [tok.bos_id, *prompt.ids], options).output_ids
     stops = answer_stop_ids(tok)
+    limit = min(room, 2 * len(prompt.ids) + 10)
+    options = DecodingOptions(max_new_tokens=limit, top_n=1, stop_ids=stops)
+    ids = decode(model, [], [tok.bos_id, *prompt.ids], options).output_ids
     end = next((i for i, t in enumerate(ids) if t in stops), len(ids))
     return tok.decode(ids[:end])
 

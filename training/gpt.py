@@ -3,13 +3,15 @@
     python -m training.gpt --out runs/gpt --export model/checkpoints/gpt
     torchrun --nproc_per_node 2 -m training.gpt --threads 1 ...   # DDP, 2 processes
 
-Each epoch builds its sequences afresh (training/data.py): every training pair as a prompt,
-zero-shot or after one to three demonstrations drawn at random, plus a share of sequences that
-repeat a random span, so that induction heads form. The loss is next-token cross-entropy over
-the whole sequence. After each epoch the log gets the loss, the dev BLEU zero-shot and three-shot
-(on --eval-limit pairs), and the best induction and previous-token scores of any head; the state
-is saved so `--resume` continues a stopped run. The export is fp16 with its metrics on the whole
-dev set.
+Each epoch builds its sequences afresh (training/gpt_data.py): every training pair as a prompt,
+zero-shot, after random demonstrations or after the training pairs most like it, some with a
+made-up name that only a demonstration spells, plus sequences that repeat a span of random
+tokens or of real sentences, so that induction heads form and copy real text. The loss is
+next-token cross-entropy over the whole sequence. A run starts from scratch (a span curriculum
+first) or continues a checkpoint (--init-from). After each epoch the log gets the loss and the
+probes of training/probes.py on --eval-limit dev pairs; the state is saved so `--resume`
+continues a stopped run. The export is fp16, with its demonstration pool (--pool-size training
+pairs and their Tatoeba attribution) and its metrics on the whole dev set.
 """
 
 import argparse
@@ -17,6 +19,8 @@ import json
 import logging
 import random
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -25,33 +29,28 @@ from tqdm import tqdm
 
 from model import (
     GPT,
+    DemonstrationPool,
     Pair,
     Tokenizer,
     TransformerConfig,
-    head_score_table,
     load_checkpoint,
-    save_checkpoint,
     train_mixed_tokenizer,
 )
-from training.data import (
-    Example,
-    make_batches,
-    read_pairs,
-    repeated_span_sequence,
-    training_sequence,
-)
-from training.evaluate import answer_scores, best_heads, evaluate_gpt, gpt_answers
+from training.data import Example, make_batches, read_pairs, repeated_span_sequence
+from training.evaluate import best_heads
+from training.gpt_data import Mix, SequenceMaker, neighbours_of
+from training.gpt_export import export, ship_pool
 from training.loop import (
     Trainer,
     add_run_arguments,
     end_epoch,
     new_optimizer,
     optimize,
-    recipe,
     resume_or_start,
     start_run,
-    training_facts,
 )
+from training.names import corpus_words
+from training.probes import epoch_report, name_probes
 from training.processes import Batch, Processes, leave, steps_per_epoch, wrap
 
 log = logging.getLogger("attnscope.train_gpt")
@@ -68,8 +67,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--d-ff", type=int, default=1024)
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--vocab", type=int, default=8000, help="one vocabulary, Chinese and English")
-    p.add_argument("--few-shot-share", type=float, default=0.5)
-    p.add_argument("--span-share", type=float, default=0.25, help="repeated-span sequences")
+    p.add_argument("--init-from", type=Path, help="continue this checkpoint (its tokenizer too)")
+    mix = Mix()
+    p.add_argument("--zero-shot-share", type=float, default=mix.zero_shot)
+    p.add_argument("--random-share", type=float, default=mix.random, help="random demonstrations")
+    p.add_argument("--similar-share", type=float, default=mix.similar, help="the most similar")
+    p.add_argument("--name-share", type=float, default=mix.names, help="of the pairs with Tom")
+    p.add_argument("--max-shots", type=int, default=mix.max_shots)
+    p.add_argument("--span-share", type=float, default=mix.spans, help="random repeated spans")
+    p.add_argument("--real-span-share", type=float, default=mix.real_spans)
+    p.add_argument("--pool-size", type=int, default=5000, help="demonstrations that ship")
     p.add_argument(
         "--span-curriculum",
         type=int,
@@ -85,15 +92,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--eval-limit", type=int, default=200, help="dev pairs scored after epochs")
     return p.parse_args(argv)
-
-
-def epoch_sequences(
-    tok: Tokenizer, pairs: list[Pair], rng: random.Random, args: argparse.Namespace
-) -> list[Example]:
-    sequences = [training_sequence(tok, pair, pairs, rng, args.few_shot_share) for pair in pairs]
-    spans = int(args.span_share * len(pairs))
-    sequences += [repeated_span_sequence(tok, rng, rng.randint(5, 40)) for _ in range(spans)]
-    return [Example([], ids) for ids in sequences if len(ids) <= args.max_len]
 
 
 def next_token_loss(module: nn.Module, ids: torch.Tensor, pad_id: int) -> tuple[torch.Tensor, int]:
@@ -145,47 +143,90 @@ def span_curriculum(
     return step
 
 
+def new_or_continued(
+    args: argparse.Namespace, pairs: list[Pair], processes: Processes
+) -> tuple[Tokenizer, GPT]:
+    """The tokenizer and the model to train: a checkpoint's (--init-from), or new ones. With
+    --resume the weights are replaced by the run's saved state afterwards."""
+    tok_path = args.out / "tokenizer.json"
+    if args.init_from:
+        start = load_checkpoint(args.init_from)
+        tok = start.tgt_tokenizer
+        model = GPT(replace(start.config, dropout=args.dropout))
+        model.load_state_dict(start.model.state_dict())
+    else:
+        if args.resume:
+            tok = Tokenizer.load(tok_path)
+        else:
+            texts = [zh for zh, _ in pairs] + [en for _, en in pairs]
+            tok = train_mixed_tokenizer(texts, args.vocab)
+        config = TransformerConfig(
+            architecture="decoder-only",
+            src_vocab_size=0,
+            tgt_vocab_size=tok.vocab_size,
+            d_model=args.d_model,
+            n_heads=args.n_heads,
+            n_encoder_layers=0,
+            n_decoder_layers=args.layers,
+            d_ff=args.d_ff,
+            dropout=args.dropout,
+        )
+        torch.manual_seed(args.seed)
+        model = GPT(config)
+    if processes.main and not args.resume:
+        tok.save(tok_path)
+    return tok, model
+
+
+def cached_neighbours(path: Path, pool: DemonstrationPool) -> list[list[int]]:
+    """Each training pair's most similar others: a minute to compute, so kept in the run."""
+    if path.exists():
+        return json.loads(path.read_text())
+    neighbours = neighbours_of(pool)
+    path.write_text(json.dumps(neighbours))
+    return neighbours
+
+
+def as_examples(sequences: list[list[int]]) -> list[Example]:
+    return [Example([], ids) for ids in sequences]
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     processes = start_run(args)
     pairs = read_pairs(args.train, "zh-en")
     dev_pairs = read_pairs(args.dev, "zh-en")
-    tok_path = args.out / "tokenizer.json"
-    if args.resume:
-        tok = Tokenizer.load(tok_path)
-    else:
-        tok = train_mixed_tokenizer([zh for zh, _ in pairs] + [en for _, en in pairs], args.vocab)
-        if processes.main:
-            tok.save(tok_path)
-    config = TransformerConfig(
-        architecture="decoder-only",
-        src_vocab_size=0,
-        tgt_vocab_size=tok.vocab_size,
-        d_model=args.d_model,
-        n_heads=args.n_heads,
-        n_encoder_layers=0,
-        n_decoder_layers=args.layers,
-        d_ff=args.d_ff,
-        dropout=args.dropout,
-    )
-    args.max_len = config.max_len
-    torch.manual_seed(args.seed)
-    model = GPT(config)
+    tok, model = new_or_continued(args, pairs, processes)
+    args.max_len = model.config.max_len
+    pad_id = model.config.pad_id
     trained = wrap(model, processes)
     optimizer = new_optimizer(model, args)
-    probe = epoch_sequences(tok, pairs, random.Random(args.seed), args)
-    steps = steps_per_epoch(len(make_batches(probe, args.max_tokens, args.seed)), processes)
+    pool = DemonstrationPool(pairs)
+    mix = Mix(
+        zero_shot=args.zero_shot_share,
+        random=args.random_share,
+        similar=args.similar_share,
+        names=args.name_share,
+        max_shots=args.max_shots,
+        spans=args.span_share,
+        real_spans=args.real_span_share,
+    )
+    neighbours = cached_neighbours(args.out / f"neighbours.{processes.rank}.json", pool)
+    maker = SequenceMaker(tok, pool, neighbours, mix, corpus_words(pairs))
+    probes = name_probes(dev_pairs, maker.taken)
+    sizing = as_examples(maker.epoch(random.Random(args.seed), args.max_len))
+    steps = steps_per_epoch(len(make_batches(sizing, args.max_tokens, args.seed)), processes)
     total_steps = steps * args.epochs
     state = {"epoch": 0, "step": 0, "minutes": 0.0, "history": []}
     state = resume_or_start(args, model, optimizer, state, len(pairs), steps)
     started = time.time() - state["minutes"] * 60  # the curriculum counts as training time
-    if args.span_curriculum and not args.resume:
+    if args.span_curriculum and not (args.resume or args.init_from):
         state["span_curriculum_steps"] = span_curriculum(
             trained, model, optimizer, tok, args, processes
         )
 
     def loss_fn(module: nn.Module, batch: Batch) -> tuple[torch.Tensor, int]:
-        return next_token_loss(module, batch[1], config.pad_id)
+        return next_token_loss(module, batch[1], pad_id)
 
     trainer = Trainer(trained, optimizer, loss_fn, total_steps, args, processes)
     first_epoch = state["epoch"] + 1
@@ -193,15 +234,12 @@ def main(argv: list[str] | None = None) -> None:
         epoch = state["epoch"] + 1
         rng = random.Random(args.seed * 1000 + epoch)
         torch.manual_seed(args.seed * 1000 + epoch + processes.rank)
-        examples = epoch_sequences(tok, pairs, rng, args)
-        batches = make_batches(examples, args.max_tokens, args.seed * 1000 + epoch, config.pad_id)
-        description = f"epoch {epoch}/{args.epochs}"
-        record = {
-            "epoch": epoch,
-            **trainer.epoch(batches, state, description),
-        }
+        examples = as_examples(maker.epoch(rng, args.max_len))
+        batches = make_batches(examples, args.max_tokens, args.seed * 1000 + epoch, pad_id)
+        record = {"epoch": epoch, **trainer.epoch(batches, state, f"epoch {epoch}/{args.epochs}")}
         if processes.main:
-            record.update(evaluate_gpt(model, tok, dev_pairs[: args.eval_limit], pairs))
+            dev = dev_pairs[: args.eval_limit]
+            record.update(epoch_report(model, tok, dev, pool, probes[: args.eval_limit // 4]))
             record.update(best_heads(model, tok.vocab_size))
         stop = end_epoch(trainer, model, state, record, started, first_epoch)
         if stop == "pause":
@@ -211,47 +249,8 @@ def main(argv: list[str] | None = None) -> None:
             break
     leave(model, processes)  # the other processes are done: process 0 exports alone
     if args.export and processes.main:
-        export(args, model, tok, state, (dev_pairs, pairs), processes)
-
-
-def export(
-    args: argparse.Namespace,
-    model: GPT,
-    tok: Tokenizer,
-    state: dict,
-    data: tuple[list[Pair], list[Pair]],
-    processes: Processes,
-) -> None:
-    """Write the fp16 checkpoint and its metrics, measured on the whole dev set."""
-    dev, pool = data
-    meta = {
-        "direction": "prompt",
-        "source_language": None,
-        "target_language": "en",
-        "prompt_format": "中文 => English, one pair per line",
-        "recipe": recipe(args),
-    }
-    save_checkpoint(args.export, model, None, tok, meta)
-    exported = load_checkpoint(args.export)  # measure what ships: the fp16 weights
-    answers = gpt_answers(exported.model, tok, dev, pool)
-    refs = [en for _, en in dev]
-    scores = answer_scores(answers, refs)
-    first = {label: hyps[:200] for label, hyps in answers.items()}
-    first_200 = answer_scores(first, refs[:200])  # what a test re-checks
-    metrics = {
-        **{f"dev_{name}": value for name, value in scores.items()},
-        **{f"dev_{name}_first_200": value for name, value in first_200.items()},
-        **{
-            f"best_{kind}_score": v
-            for kind, v in best_heads(exported.model, tok.vocab_size).items()
-        },
-        "head_scores": head_score_table(exported.model, tok.vocab_size),
-        "dev_set": "zh_en_dev.tsv (1,000 Tatoeba pairs)",
-        "span_curriculum_steps": state.get("span_curriculum_steps", 0),
-        **training_facts(model, state, args, processes),
-    }
-    (args.export / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    log.info("exported %s: %s", args.export, scores)
+        shipped = ship_pool(args.train, pairs, args.pool_size, args.seed)
+        export(args, model, tok, state, (dev_pairs, pool, shipped, probes), processes)
 
 
 if __name__ == "__main__":

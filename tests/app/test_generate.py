@@ -146,3 +146,64 @@ def test_head_scores_table(client: TestClient) -> None:
     assert client.get("/api/head-scores").json() == scores  # computed once, then kept
     refused = client.get("/api/head-scores", params={"model": "zh-en"})
     assert refused.status_code == 404 and "head scores are for a GPT" in refused.json()["detail"]
+
+
+def test_similar_demonstrations_come_from_the_pool_nearest_last(client: TestClient) -> None:
+    result = generate(
+        client,
+        prompt="我有一只狗。",
+        demonstrations={"kind": "similar", "count": 2},
+        max_new_tokens=3,
+    )
+    lines = result["prompt"].split("\n")
+    assert lines == ["我有一只猫。 => I have a cat.", "我有一只狗。 =>"]  # the one that shares
+    roles = result["roles"]
+    assert roles[:7] == ["start"] + ["demonstration"] * 6  # <s>, then 我有一只猫。 shown
+    assert "query" in roles and roles.index("query") > roles.index("demonstration")
+    assert "".join(result["prompt_tokens"][:6]) == "我有一只猫。"
+
+
+def test_random_demonstrations_follow_the_seed(client: TestClient) -> None:
+    body = {
+        "prompt": "猫。 =>",
+        "max_new_tokens": 2,
+        "demonstrations": {"kind": "random", "count": 1},
+    }
+    first = generate(client, **body, seed=1)
+    assert first["prompt"] == generate(client, **body, seed=1)["prompt"]
+    lines = first["prompt"].split("\n")
+    assert len(lines) == 2 and lines[-1] == "猫。 =>"
+    assert len({generate(client, **body, seed=s)["prompt"] for s in range(6)}) > 1
+
+
+@pytest.mark.parametrize(
+    ("demonstrations", "detail"),
+    [
+        ({"kind": "similar", "count": 6}, "demonstrations.count"),
+        ({"kind": "nearest", "count": 2}, "demonstrations.kind"),
+        ({"kind": "random", "count": 2, "from": "dev"}, "'demonstrations.from' is not a field"),
+    ],
+)
+def test_bad_demonstrations_are_refused_in_words(
+    client: TestClient, demonstrations: dict, detail: str
+) -> None:
+    response = client.post(
+        "/api/generate", json={"prompt": "猫。", "demonstrations": demonstrations}
+    )
+    assert response.status_code == 422 and detail in response.json()["detail"]
+
+
+def test_a_gpt_without_a_pool_says_so(tmp_path) -> None:
+    save_tiny_gpt_checkpoint(tmp_path / "gpt")
+    (tmp_path / "gpt" / "pool.tsv").unlink()
+    (tmp_path / "gpt" / "pool.attribution.txt").unlink()
+    checksums = json.loads((tmp_path / "gpt" / "sha256.json").read_text())
+    for name in ("pool.tsv", "pool.attribution.txt"):
+        del checksums[name]
+    (tmp_path / "gpt" / "sha256.json").write_text(json.dumps(checksums))
+    with TestClient(create_app(Settings(model_dir=tmp_path, models=["gpt"]))) as bare:
+        body = {"prompt": "猫。", "demonstrations": {"kind": "similar", "count": 2}}
+        response = bare.post("/api/generate", json=body)
+        assert response.status_code == 422
+        assert "'gpt' ships no demonstration pool" in response.json()["detail"]
+        assert bare.post("/api/generate", json={"prompt": "猫。 =>"}).status_code == 200

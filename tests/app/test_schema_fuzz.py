@@ -23,7 +23,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesi
     models = tmp_path_factory.mktemp("models")
     for direction in ("zh-en", "en-zh"):
         save_tiny_checkpoint(models / direction, direction)
-    save_tiny_gpt_checkpoint(models / "gpt")
+    save_tiny_gpt_checkpoint(models / "gpt", max_len=160)  # room for the examples' prompts
     settings = Settings(model_dir=models, models=["zh-en", "en-zh", "gpt"], max_new_tokens=16)
     app = create_app(settings)
     with TestClient(app):  # runs the lifespan once: the models stay loaded for every case

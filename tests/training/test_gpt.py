@@ -68,6 +68,8 @@ def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path, caplog) -> None:
         "1",
         "--epochs",
         "2",
+        "--pool-size",
+        "20",
     ]
     with caplog.at_level(logging.INFO, logger="attnscope"):
         gpt.main([*common, "--stop-after", "1", "--span-curriculum", "3"])
@@ -78,8 +80,17 @@ def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path, caplog) -> None:
     assert checkpoint.src_tokenizer is None
     metrics = json.loads((export / "metrics.json").read_text())
     assert metrics["epochs"] == 2 and len(metrics["history"]) == 2
-    for key in ("dev_zero_shot_bleu", "dev_three_shot_bleu", "best_induction_score"):
+    for kind in ("random", "similar"):
+        for shots in (1, 3, 5):
+            assert f"dev_{kind}_{shots}_bleu" in metrics
+    for key in ("dev_zero_shot_bleu", "dev_zero_shot_loop_share", "best_induction_score"):
         assert key in metrics
+    assert len(checkpoint.pool) == 20  # it ships a pool, each pair with its own credit line
+    corpus = train_file.read_text(encoding="utf-8").splitlines()
+    credits = (export / "pool.attribution.txt").read_text().splitlines()
+    for (zh, en), credit in zip(checkpoint.pool, credits, strict=True):
+        line = corpus.index(zh + "\t" + en) + 1
+        assert credit == f"attribution of line {line}"
     sites = metrics["head_scores"]
     assert list(sites) == ["decoder.0.self", "decoder.1.self"]
     assert all(len(site["induction"]) == 2 for site in sites.values())  # one per head

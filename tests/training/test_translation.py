@@ -21,6 +21,8 @@ def write_corpus(directory: Path) -> tuple[Path, Path]:
             lines.append("".join(combo) + "。\t" + " ".join(DIGITS[c] for c in combo) + ".")
     train_file, dev_file = directory / "train.tsv", directory / "dev.tsv"
     train_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    credits = [f"attribution of line {n}" for n in range(1, len(lines) + 1)]
+    (directory / "train.attribution.txt").write_text("\n".join(credits) + "\n")
     dev_file.write_text("\n".join(lines[::7]) + "\n", encoding="utf-8")
     return train_file, dev_file
 

@@ -1,9 +1,8 @@
-"""The JSON contract of the API: requests are strict, responses say exactly what they hold.
+"""The API's requests: strict (unknown fields are refused), every limit a Field constraint.
 
 Limits are Field constraints so they appear in the OpenAPI schema and give a 422 by themselves.
-The limits a deployment sets (text length, tokens, beam size) come from Settings: `limited()`
-makes the request models with those numbers when the app is built.
-Weights are nested lists [head][query][key] whose sizes are checked against the token lists.
+The limits a deployment sets (text length, tokens, beam size, sampling) come from Settings:
+`limited()` makes the request models with those numbers when the app is built.
 """
 
 import json
@@ -17,7 +16,6 @@ from pydantic import (
     ValidationInfo,
     create_model,
     field_validator,
-    model_validator,
 )
 
 from app.settings import Settings
@@ -35,6 +33,8 @@ Strategy = Literal["greedy", "beam", "sample"]
 WHITESPACE = "".join(f"\\u{code:04x}" for code in range(0x3000 + 1) if chr(code).isspace())
 NOT_BLANK = f"[^{WHITESPACE}]"
 
+
+MAX_DEMONSTRATIONS = 5
 
 NUMBERS = ("max_new_tokens", "beam_size", "temperature", "top_k", "top_p", "seed", "top_n")
 
@@ -106,11 +106,28 @@ class TranslateRequest(DecodingFields):
         return not_blank(text, "text is empty; type a sentence to translate")
 
 
+class Demonstrations(BaseModel):
+    """Demonstrations the server picks from the model's pool of training pairs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["similar", "random"] = Field(
+        description="the pairs most like the query (shared characters), or pairs drawn at "
+        "random (seeded by `seed`)"
+    )
+    count: int = Field(3, ge=1, le=MAX_DEMONSTRATIONS, description="how many, before the query")
+
+
 class GenerateRequest(DecodingFields):
     prompt: str = text_field(
         MAX_PROMPT_CHARS,
         "text for the GPT to continue: lines of `中文 => English`, then `中文 =>`",
         "我有一只猫。 =>",
+    )
+    demonstrations: Demonstrations | None = Field(
+        None,
+        description="let the server put demonstrations before the prompt, whose last line is "
+        "then the query (`=>` is added when it lacks one); the response shows the prompt built",
     )
     stop_at_line_end: bool = Field(
         True,
@@ -129,121 +146,13 @@ class GenerateRequest(DecodingFields):
     model_config = examples(
         {"prompt": "我有一只猫。 =>"},
         {"prompt": "他是学生。 => He is a student.\n我有一只猫。 =>", "seed": 1},
+        {"prompt": "他昨天去了北京。", "demonstrations": {"kind": "similar", "count": 3}},
     )
 
     @field_validator("prompt")
     @classmethod
     def prompt_not_blank(cls, prompt: str) -> str:
         return not_blank(prompt, "prompt is empty; type something for the model to continue")
-
-
-class Candidate(BaseModel):
-    token: str
-    prob: float
-
-
-class Step(BaseModel):
-    index: int
-    token: str
-    token_id: int
-    prob: float
-    candidates: list[Candidate]
-
-
-class AttentionMap(BaseModel):
-    name: str = Field(examples=["decoder.0.cross"])
-    stack: Literal["encoder", "decoder"]
-    layer: int
-    kind: Literal["self", "cross"]
-    query_tokens: list[str]
-    key_tokens: list[str]
-    weights: list[list[list[float]]] = Field(description="[head][query][key], rows sum to 1")
-
-    @model_validator(mode="after")
-    def sizes_match_tokens(self) -> "AttentionMap":
-        for head in self.weights:
-            if len(head) != len(self.query_tokens) or any(
-                len(row) != len(self.key_tokens) for row in head
-            ):
-                raise ValueError(f"{self.name}: weights do not match the token lists")
-        return self
-
-
-class TranslateResponse(BaseModel):
-    model: str
-    source_tokens: list[str]
-    target_tokens: list[str] = Field(description="one per step, </s> included when produced")
-    translation: str
-    steps: list[Step]
-    attention: list[AttentionMap]
-    timing_ms: dict[str, float]
-    notes: list[str] = Field(
-        default_factory=list,
-        description="remarks in words when the answer cannot be trusted: a text in the other "
-        "language, characters the model never saw, an answer cut at a limit before it ended; "
-        "empty when there are none",
-    )
-
-
-Role = Literal["start", "demonstration", "query", "answer"]
-
-
-class GenerateResponse(TranslateResponse):
-    """A GPT's answer in the translate shape (`source_tokens` empty, `decoder.{i}.self` sites
-    only), plus the role of every position the decoder read."""
-
-    prompt_tokens: list[str]
-    roles: list[Role] = Field(
-        description="one per decoder position: <s>, the demonstration lines, the query line, "
-        "then the answer so far"
-    )
-    demonstration_share: dict[str, list[float]] = Field(
-        description="per site, per head: the mean share of attention that the positions "
-        "producing the answer give to the demonstrations"
-    )
-
-
-class HeadScores(BaseModel):
-    """What each GPT head does, in one layer × head table per score (model/scores.py)."""
-
-    model: str
-    span_length: int = Field(description="tokens in the random span, shown twice after <s>")
-    samples: int = Field(description="random spans averaged over")
-    induction: dict[str, list[float]] = Field(
-        description="per site, per head: attention from the second copy to the token after "
-        "the first occurrence"
-    )
-    previous_token: dict[str, list[float]] = Field(
-        description="per site, per head: attention to the token just before"
-    )
-
-
-class ModelInfo(BaseModel):
-    name: str
-    architecture: Literal["encoder-decoder", "decoder-only"]
-    source_language: str | None
-    target_language: str
-    n_layers: int
-    n_heads: int
-    d_model: int
-    parameters: int
-    metrics: dict[str, float | str]
-    max_text_chars: int = MAX_TEXT_CHARS
-    max_prompt_chars: int = MAX_PROMPT_CHARS
-    max_new_tokens: int = MAX_NEW_TOKENS
-    max_beam_size: int = MAX_BEAM_SIZE
-
-
-class PositionalEncoding(BaseModel):
-    d_model: int
-    values: list[list[float]] = Field(description="[position][dimension], in [-1, 1]")
-
-
-class Problem(BaseModel):
-    """Every error body: `detail` is a sentence a person can act on."""
-
-    detail: str
-    errors: list[dict] | None = None
 
 
 Request = TypeVar("Request", bound=DecodingFields)

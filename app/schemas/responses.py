@@ -1,0 +1,120 @@
+"""The API's responses: each says exactly what it holds.
+
+Weights are nested lists [head][query][key] whose sizes are checked against the token lists.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from app.schemas.requests import MAX_BEAM_SIZE, MAX_NEW_TOKENS, MAX_PROMPT_CHARS, MAX_TEXT_CHARS
+
+
+class Candidate(BaseModel):
+    token: str
+    prob: float
+
+
+class Step(BaseModel):
+    index: int
+    token: str
+    token_id: int
+    prob: float
+    candidates: list[Candidate]
+
+
+class AttentionMap(BaseModel):
+    name: str = Field(examples=["decoder.0.cross"])
+    stack: Literal["encoder", "decoder"]
+    layer: int
+    kind: Literal["self", "cross"]
+    query_tokens: list[str]
+    key_tokens: list[str]
+    weights: list[list[list[float]]] = Field(description="[head][query][key], rows sum to 1")
+
+    @model_validator(mode="after")
+    def sizes_match_tokens(self) -> "AttentionMap":
+        for head in self.weights:
+            if len(head) != len(self.query_tokens) or any(
+                len(row) != len(self.key_tokens) for row in head
+            ):
+                raise ValueError(f"{self.name}: weights do not match the token lists")
+        return self
+
+
+class TranslateResponse(BaseModel):
+    model: str
+    source_tokens: list[str]
+    target_tokens: list[str] = Field(description="one per step, </s> included when produced")
+    translation: str
+    steps: list[Step]
+    attention: list[AttentionMap]
+    timing_ms: dict[str, float]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="remarks in words when the answer cannot be trusted: a text in the other "
+        "language, characters the model never saw, an answer cut at a limit before it ended; "
+        "empty when there are none",
+    )
+
+
+Role = Literal["start", "demonstration", "query", "answer"]
+
+
+class GenerateResponse(TranslateResponse):
+    """A GPT's answer in the translate shape (`source_tokens` empty, `decoder.{i}.self` sites
+    only), plus the role of every position the decoder read."""
+
+    prompt: str = Field(description="the prompt the model read, demonstrations included")
+    prompt_tokens: list[str]
+    roles: list[Role] = Field(
+        description="one per decoder position: <s>, the demonstration lines, the query line, "
+        "then the answer so far"
+    )
+    demonstration_share: dict[str, list[float]] = Field(
+        description="per site, per head: the mean share of attention that the positions "
+        "producing the answer give to the demonstrations"
+    )
+
+
+class HeadScores(BaseModel):
+    """What each GPT head does, in one layer × head table per score (model/scores.py)."""
+
+    model: str
+    span_length: int = Field(description="tokens in the random span, shown twice after <s>")
+    samples: int = Field(description="random spans averaged over")
+    induction: dict[str, list[float]] = Field(
+        description="per site, per head: attention from the second copy to the token after "
+        "the first occurrence"
+    )
+    previous_token: dict[str, list[float]] = Field(
+        description="per site, per head: attention to the token just before"
+    )
+
+
+class ModelInfo(BaseModel):
+    name: str
+    architecture: Literal["encoder-decoder", "decoder-only"]
+    source_language: str | None
+    target_language: str
+    n_layers: int
+    n_heads: int
+    d_model: int
+    parameters: int
+    metrics: dict[str, float | str]
+    max_text_chars: int = MAX_TEXT_CHARS
+    max_prompt_chars: int = MAX_PROMPT_CHARS
+    max_new_tokens: int = MAX_NEW_TOKENS
+    max_beam_size: int = MAX_BEAM_SIZE
+
+
+class PositionalEncoding(BaseModel):
+    d_model: int
+    values: list[list[float]] = Field(description="[position][dimension], in [-1, 1]")
+
+
+class Problem(BaseModel):
+    """Every error body: `detail` is a sentence a person can act on."""
+
+    detail: str
+    errors: list[dict] | None = None
