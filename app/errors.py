@@ -1,8 +1,9 @@
 """Every error, domain or HTTP, mapped to its status in one place, with a body a person can act
 on: always `{"detail": "<sentence>"}`, never a bare 500 page.
 
-UnknownModelError -> 404; TooLongError, NoPoolError and invalid requests -> 422; ServerBusy ->
-503 with Retry-After; Stopped (the client left) -> 499; anything else -> 500, logged.
+UnknownModelError -> 404; TooLongError, NoPoolError, NoDemonstrationsError and invalid
+requests -> 422; ServerBusy -> 503 with Retry-After; Stopped (the client left) -> 499; anything
+else -> 500, logged.
 """
 
 import logging
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from app.admission import ServerBusy
 from app.inference import TooLongError
+from app.learning import NoDemonstrationsError
 from app.middleware.security import HEADERS as SECURITY_HEADERS
 from app.prompting import NoPoolError
 from app.registry import UnknownModelError
@@ -114,6 +116,7 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(UnknownModelError, unknown_model)
     app.add_exception_handler(TooLongError, unservable)
     app.add_exception_handler(NoPoolError, unservable)
+    app.add_exception_handler(NoDemonstrationsError, unservable)
     app.add_exception_handler(ServerBusy, server_busy)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Stopped, client_gone)

@@ -5,6 +5,7 @@ the modules can change shape behind these names. model/ imports nothing from app
 (tests/test_imports.py walks the imports).
 """
 
+from model.adaptation import adapted
 from model.batched import greedy_batch
 from model.cache import KVCache
 from model.checkpoint import (
@@ -96,6 +97,7 @@ __all__ = [
     "Tokenizer",
     "Transformer",
     "TransformerConfig",
+    "adapted",
     "answer_stop_ids",
     "asks_for_answer",
     "build_model",

@@ -7,10 +7,13 @@ so /openapi.json and the 422s agree with the settings. Errors are mapped in app/
 from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import InferenceDep, RegistryDep
+from app.learning import learn_json
 from app.schemas import (
     GenerateRequest,
     GenerateResponse,
     HeadScores,
+    LearnRequest,
+    LearnResponse,
     ModelInfo,
     PositionalEncoding,
     Problem,
@@ -34,6 +37,7 @@ def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
     TranslateBody = limited(TranslateRequest, settings)  # noqa: N806 (a class)
     GenerateBody = limited(GenerateRequest, settings)  # noqa: N806 (a class)
+    LearnBody = limited(LearnRequest, settings)  # noqa: N806 (a class)
 
     @router.get("/models")
     def list_models(registry: RegistryDep) -> list[ModelInfo]:
@@ -51,6 +55,16 @@ def build_router(settings: Settings) -> APIRouter:
         """Continue a prompt with the GPT; the same shape as translate, with self-attention only,
         the role of every position, and each head's share of attention on the demonstrations."""
         content = await inference.generate_json(body, request.is_disconnected)
+        return Response(content, media_type="application/json")
+
+    @router.post("/learn", response_model=LearnResponse, responses=INFERENCE_ERRORS)
+    async def learn_in_prompt_and_weights(
+        body: LearnBody, request: Request, inference: InferenceDep
+    ) -> Response:
+        """Learn a few-shot prompt's demonstrations two ways: in the prompt (the GPT reads them)
+        and in the weights (a few gradient steps on a copy, which then answers the query
+        alone); both answers, side by side."""
+        content = await learn_json(inference, body, request.is_disconnected)
         return Response(content, media_type="application/json")
 
     @router.get("/head-scores", responses={**ERRORS, **BUSY})  # computed once, under admission

@@ -32,9 +32,14 @@ Strategy = Literal["greedy", "beam", "sample"]
 # definition of whitespace as the check in Python, so a fuzzer and the server agree on "empty".
 WHITESPACE = "".join(f"\\u{code:04x}" for code in range(0x3000 + 1) if chr(code).isspace())
 NOT_BLANK = f"[^{WHITESPACE}]"
+# A few-shot prompt to learn from: one or more lines `中文 => English` (each side not blank, the
+# first => divides them), then the query line. The server checks prompts with this very pattern.
+_SIDE = f"(?:(?!=>)[^\\n])*(?!=>){NOT_BLANK}(?:(?!=>)[^\\n])*"
+FEW_SHOT = f"^(?:{_SIDE}=>[^\\n]*{NOT_BLANK}[^\\n]*\\n)+[^\\n]*{NOT_BLANK}[^\\n]*$"
 
 
 MAX_DEMONSTRATIONS = 5
+MAX_LEARNING_STEPS = 20  # learning in the weights: a handful of steps, well under a second
 
 NUMBERS = ("max_new_tokens", "beam_size", "temperature", "top_k", "top_p", "seed", "top_n")
 
@@ -62,13 +67,17 @@ class DecodingFields(BaseModel):
     @field_validator(*NUMBERS, mode="before")
     @classmethod
     def numbers_only(cls, value: object, info: ValidationInfo) -> object:
-        """`"seed": false` or `"beam_size": "4"` is an error, not a quiet 0 or 4 (JSON's 4.0 is
-        still the integer 4, as JSON Schema says)."""
-        if isinstance(value, bool | str):
-            raise ValueError(f"{info.field_name} must be a number, not {json.dumps(value)}")
-        if isinstance(value, float) and not math.isfinite(value):  # JSON's NaN and Infinity
-            raise ValueError(f"{info.field_name} must be a finite number, not {value}")
-        return value
+        return number_only(value, info)
+
+
+def number_only(value: object, info: ValidationInfo) -> object:
+    """`"seed": false` or `"beam_size": "4"` is an error, not a quiet 0 or 4 (JSON's 4.0 is
+    still the integer 4, as JSON Schema says)."""
+    if isinstance(value, bool | str):
+        raise ValueError(f"{info.field_name} must be a number, not {json.dumps(value)}")
+    if isinstance(value, float) and not math.isfinite(value):  # JSON's NaN and Infinity
+        raise ValueError(f"{info.field_name} must be a finite number, not {value}")
+    return value
 
 
 def text_field(limit: int, description: str, example: str) -> Any:
@@ -153,6 +162,36 @@ class GenerateRequest(DecodingFields):
     @classmethod
     def prompt_not_blank(cls, prompt: str) -> str:
         return not_blank(prompt, "prompt is empty; type something for the model to continue")
+
+
+LEARN_EXAMPLE = (
+    "我是在北京学的中文。 => It was in Beijing that I studied Chinese.\n他昨天去了北京。 =>"
+)
+
+
+class LearnRequest(DecodingFields):
+    prompt: str = Field(
+        max_length=MAX_PROMPT_CHARS,
+        description="demonstration lines `中文 => English`, then the query line `中文 =>`",
+        examples=[
+            "我是在北京学的中文。 => It was in Beijing that I studied Chinese.\n他昨天去了北京。 =>"
+        ],
+        json_schema_extra={"pattern": FEW_SHOT},
+    )
+    steps: int = Field(5, ge=1, le=MAX_LEARNING_STEPS, description="gradient steps on a copy")
+    learning_rate: float = Field(1e-3, ge=1e-5, le=1e-2, description="Adam's, for those steps")
+
+    model_config = examples({"prompt": LEARN_EXAMPLE})
+
+    @field_validator("prompt")
+    @classmethod
+    def prompt_not_blank(cls, prompt: str) -> str:
+        return not_blank(prompt, "prompt is empty; give demonstrations and a query")
+
+    @field_validator("steps", "learning_rate", mode="before")
+    @classmethod
+    def numbers_only_here(cls, value: object, info: ValidationInfo) -> object:
+        return number_only(value, info)
 
 
 Request = TypeVar("Request", bound=DecodingFields)

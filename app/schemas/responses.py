@@ -77,6 +77,21 @@ class GenerateResponse(TranslateResponse):
     )
 
 
+class LearnResponse(BaseModel):
+    """The same demonstrations learned two ways: read in the prompt, or trained into a copy of
+    the weights (which then answers the query alone)."""
+
+    in_prompt: GenerateResponse = Field(description="the GPT answering the whole prompt")
+    in_weights: GenerateResponse = Field(
+        description="a copy of the GPT after `steps` gradient steps on the demonstrations, "
+        "answering the query line alone"
+    )
+    steps: int
+    learning_rate: float
+    losses: list[float] = Field(description="the copy's loss on the demonstrations, per step")
+    timing_ms: dict[str, float]
+
+
 class HeadScores(BaseModel):
     """What each GPT head does, in one layer × head table per score (model/scores.py)."""
 

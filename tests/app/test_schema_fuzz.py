@@ -21,10 +21,18 @@ from tests.conftest import save_tiny_checkpoint, save_tiny_gpt_checkpoint
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseSchema]:
     models = tmp_path_factory.mktemp("models")
+    # Token limits are the model's, not the schema's: with 2,048 positions and 100 characters,
+    # no text the schema allows is too long in tokens (NFKC makes at most 18 of a character).
     for direction in ("zh-en", "en-zh"):
-        save_tiny_checkpoint(models / direction, direction)
-    save_tiny_gpt_checkpoint(models / "gpt", max_len=160)  # room for the examples' prompts
-    settings = Settings(model_dir=models, models=["zh-en", "en-zh", "gpt"], max_new_tokens=16)
+        save_tiny_checkpoint(models / direction, direction, max_len=2048)
+    save_tiny_gpt_checkpoint(models / "gpt", max_len=2048)
+    settings = Settings(
+        model_dir=models,
+        models=["zh-en", "en-zh", "gpt"],
+        max_new_tokens=16,
+        max_text_chars=100,
+        max_prompt_chars=100,
+    )
     app = create_app(settings)
     with TestClient(app):  # runs the lifespan once: the models stay loaded for every case
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
