@@ -43,7 +43,9 @@ from model import (
     answer_stop_ids,
     decode,
     head_score_table,
+    head_scores_on,
     prompt_roles,
+    text_spans,
 )
 
 log = logging.getLogger("attnscope.inference")
@@ -118,12 +120,19 @@ class Inference:
         if checkpoint.name not in self.head_scores_by_model:
             span, samples = min(20, (checkpoint.config.max_len - 1) // 2), 16
             vocab = checkpoint.config.tgt_vocab_size
-            table = await self.admission.run(
-                lambda: head_score_table(checkpoint.model, vocab, span, samples)
-            )
-            self.head_scores_by_model[checkpoint.name] = head_scores_response(
-                checkpoint.name, table, span, samples
-            )
+            tok = checkpoint.tgt_tokenizer
+
+            def measure() -> HeadScores:
+                table = head_score_table(checkpoint.model, vocab, span, samples)
+                on_text = {}
+                for language, side in (("zh", 0), ("en", 1)):
+                    ids = [tok.encode(pair[side]) for pair in checkpoint.pool[: 4 * samples]]
+                    spans = text_spans(ids, span, samples)
+                    if spans:
+                        on_text[language] = head_scores_on(checkpoint.model, spans)
+                return head_scores_response(checkpoint.name, table, span, samples, on_text)
+
+            self.head_scores_by_model[checkpoint.name] = await self.admission.run(measure)
         return self.head_scores_by_model[checkpoint.name]
 
     def positional_encoding(self, name: str | None, length: int) -> PositionalEncoding:

@@ -92,16 +92,23 @@ def generate_response(
     )
 
 
+ScoreTable = dict[str, dict[str, list[float]]]  # site -> score kind -> one value per head
+
+
 def head_scores_response(
-    name: str, table: dict[str, dict[str, list[float]]], span: int, samples: int
+    name: str, table: ScoreTable, span: int, samples: int, on_text: dict[str, ScoreTable]
 ) -> HeadScores:
+    def rounded(table: ScoreTable, kind: str) -> dict[str, list[float]]:
+        return {site: [round(v, DECIMALS) for v in row[kind]] for site, row in table.items()}
+
     return HeadScores(
         model=name,
         span_length=span,
         samples=samples,
-        **{
-            kind: {site: [round(v, DECIMALS) for v in row[kind]] for site, row in table.items()}
-            for kind in ("induction", "previous_token")
+        induction=rounded(table, "induction"),
+        previous_token=rounded(table, "previous_token"),
+        induction_on_text={
+            language: rounded(text_table, "induction") for language, text_table in on_text.items()
         },
     )
 

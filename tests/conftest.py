@@ -75,7 +75,16 @@ def save_tiny_gpt_checkpoint(directory: Path, max_len: int = 40) -> GPT:
     )
     model = GPT(config).eval()
     meta = {"direction": "prompt", "source_language": None, "target_language": "en"}
-    pool = [("我有一只猫。", "I have a cat."), ("他是学生。", "He is a student."), ("猫。", "Cat.")]
+    pool = [
+        ("我有一只猫。", "I have a cat."),
+        ("他是学生。", "He is a student."),
+        ("猫。", "Cat."),
+        ("你好。", "Hello."),
+        ("谢谢你。", "Thanks."),
+        ("她是老师。", "She is."),
+        ("天气很好。", "Nice."),
+        ("他们是医生。", "They are."),
+    ]
     credits = [f"tiny pair {n}" for n in range(len(pool))]
     metrics = {"dev_zero_shot_bleu": 1.0}
     save_checkpoint(directory, model, None, tok, meta, metrics, pool=pool, pool_credit=credits)

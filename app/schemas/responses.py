@@ -105,6 +105,11 @@ class HeadScores(BaseModel):
     previous_token: dict[str, list[float]] = Field(
         description="per site, per head: attention to the token just before"
     )
+    induction_on_text: dict[str, dict[str, list[float]]] = Field(
+        default_factory=dict,
+        description="the induction score on real text shown twice, by language (`zh`, `en`): "
+        "spans of the sentences in the model's demonstration pool; empty without a pool",
+    )
 
 
 class ModelInfo(BaseModel):

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
+from model import head_scores_on, text_spans
 from tests.conftest import save_tiny_checkpoint, save_tiny_gpt_checkpoint
 
 FEW_SHOT = "他是学生。 => He is a student.\n我有一只猫。 =>"
@@ -143,6 +144,14 @@ def test_head_scores_table(client: TestClient) -> None:
         assert all(
             len(heads) == 4 and all(0 <= v <= 1 for v in heads) for heads in scores[kind].values()
         )
+    checkpoint = client.app.state.inference.registry.checkpoints["gpt"]
+    assert set(scores["induction_on_text"]) == {"zh", "en"}
+    for language, side in (("zh", 0), ("en", 1)):
+        text = [checkpoint.tgt_tokenizer.encode(pair[side]) for pair in checkpoint.pool]
+        spans = text_spans(text, scores["span_length"], scores["samples"])
+        expected = head_scores_on(checkpoint.model, spans)
+        for site, heads in scores["induction_on_text"][language].items():
+            assert heads == pytest.approx(expected[site]["induction"], abs=1e-4)
     assert client.get("/api/head-scores").json() == scores  # computed once, then kept
     refused = client.get("/api/head-scores", params={"model": "zh-en"})
     assert refused.status_code == 404 and "head scores are for a GPT" in refused.json()["detail"]
