@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test load bench lint format train-zh-en train-en-zh train-gpt clean
+.PHONY: run test load bench lint format train-zh-en train-en-zh train-gpt train-gpt-icl clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,8 +69,17 @@ train-zh-en: $(VENV)/.installed
 train-en-zh: $(VENV)/.installed
 	$(BIN)/python -m training.translation --direction en-zh --out runs/en-zh --export model/checkpoints/en-zh
 
+# The shipped GPT's recipe: half zero-shot, half after 1-3 random demonstrations, 25% random spans.
 train-gpt: $(VENV)/.installed
-	$(BIN)/python -m training.gpt --out runs/gpt --export model/checkpoints/gpt
+	$(BIN)/python -m training.gpt --out runs/gpt --export model/checkpoints/gpt \
+	    --zero-shot-share 0.5 --random-share 0.5 --similar-share 0 --max-shots 3 \
+	    --name-share 0 --span-share 0.25 --real-span-share 0
+
+# In-context learning (similar demonstrations, made-up names, real spans), continuing the shipped
+# GPT: work in progress, see README "In-context learning". It exports to runs/, not over the model.
+train-gpt-icl: $(VENV)/.installed
+	$(BIN)/python -m training.gpt --out runs/gpt-icl --export runs/gpt-icl/export \
+	    --init-from model/checkpoints/gpt --lr 5e-4 --warmup 200 --epochs 4
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
