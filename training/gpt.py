@@ -73,6 +73,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--random-share", type=float, default=mix.random, help="random demonstrations")
     p.add_argument("--similar-share", type=float, default=mix.similar, help="the most similar")
     p.add_argument("--name-share", type=float, default=mix.names, help="of the pairs with Tom")
+    p.add_argument(
+        "--extra-name-share",
+        type=float,
+        default=mix.extra_names,
+        help="more name prompts, per training pair (each from a pair with Tom, a new name)",
+    )
     p.add_argument("--max-shots", type=int, default=mix.max_shots)
     p.add_argument("--span-share", type=float, default=mix.spans, help="random repeated spans")
     p.add_argument("--real-span-share", type=float, default=mix.real_spans)
@@ -207,6 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         random=args.random_share,
         similar=args.similar_share,
         names=args.name_share,
+        extra_names=args.extra_name_share,
         max_shots=args.max_shots,
         spans=args.span_share,
         real_spans=args.real_span_share,

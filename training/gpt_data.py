@@ -27,6 +27,7 @@ class Mix:
     random: float = 0.25
     similar: float = 0.5
     names: float = 0.6  # of the pairs that name Tom: made-up name prompts
+    extra_names: float = 0.0  # per training pair: one more name prompt, from a pair with Tom
     max_shots: int = 5
     spans: float = 0.05  # per training pair: a repeated span of random tokens
     real_spans: float = 0.1  # per training pair: repeated real sentences
@@ -116,6 +117,9 @@ class SequenceMaker:
             else:
                 sequences.append(self.translation(index, rng))
         count = len(self.pool)
+        if self.slots:
+            extra = int(self.mix.extra_names * count)
+            sequences += [self.name_prompt(rng.choice(self.slots), rng) for _ in range(extra)]
         sequences += [self.random_span(rng) for _ in range(int(self.mix.spans * count))]
         sequences += [self.real_span(rng) for _ in range(int(self.mix.real_spans * count))]
         return [ids for ids in sequences if len(ids) <= max_len]

@@ -66,7 +66,7 @@ def test_similar_prompts_show_neighbours_and_zero_shot_shows_none() -> None:
 
 
 def test_repeated_spans_repeat_and_an_epoch_keeps_to_the_length() -> None:
-    make = maker(Mix(spans=1, real_spans=1))
+    make = maker(Mix(spans=1, real_spans=1, extra_names=1))
     rng = random.Random(0)
     for ids in (make.random_span(rng), make.real_span(rng)):
         body = ids[1:-1]
