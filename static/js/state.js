@@ -35,12 +35,16 @@ export function schemaOf(views, page) {
   for (const key of DECODING_KEYS) defaults[key] = page.decoding_defaults[key];
   /** @type {Record<string, string[]>} */
   const keys = {};
+  /** @type {Record<string, (value: any) => boolean>} */
+  const valid = {};
   for (const view of views) {
     const own = view.keys(page);
     Object.assign(defaults, own);
+    Object.assign(valid, view.valid ?? {});
     keys[view.name] = [...Object.keys(own), ...SHARED_KEYS];
   }
-  return { views, defaults: { ...defaults, ...ATTENTION_DEFAULTS, view: views[0].sites[0] }, keys };
+  return { views, defaults: { ...defaults, ...ATTENTION_DEFAULTS, view: views[0].sites[0] }, keys,
+    valid };
 }
 
 /**
@@ -77,7 +81,8 @@ function parse(key, raw, fallback) {
 
 /**
  * State from a query string: the view its `mode` names, then that view's keys and the shared
- * ones; keys of other views are ignored, and unknown or malformed values fall back to defaults.
+ * ones; keys of other views are ignored, and unknown or malformed values (or values that fail
+ * their view's check) fall back to defaults.
  * The state holds every view's fields, so switching views keeps what was typed in each.
  * @param {string} search @param {Schema} schema @returns {Record<string, any>}
  */
@@ -88,7 +93,9 @@ export function fromQuery(search, schema) {
   const state = { ...schema.defaults, mode: view.name, view: view.sites[0] };
   for (const key of schema.keys[view.name]) {
     const raw = params.get(key);
-    if (raw !== null) state[key] = parse(key, raw, state[key]);
+    if (raw === null) continue;
+    const value = parse(key, raw, state[key]);
+    if (schema.valid[key]?.(value) ?? true) state[key] = value;
   }
   if (!view.sites.includes(state.view)) state.view = view.sites[0];
   return state;

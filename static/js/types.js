@@ -1,5 +1,6 @@
 // @ts-check
-// JSDoc types mirroring app/schemas.py (snake_case end to end, no conversion layer).
+// JSDoc types mirroring app/schemas/requests.py and responses.py (snake_case end to end, no
+// conversion layer).
 
 /** @typedef {{token: string, prob: number}} Candidate */
 /** @typedef {{index: number, token: string, token_id: number, prob: number,
@@ -10,9 +11,12 @@
 /** @typedef {{model: string, source_tokens: string[], target_tokens: string[],
  *             translation: string, steps: Step[], attention: AttentionMap[],
  *             timing_ms: Record<string, number>, notes?: string[]}} TranslateResponse */
-/** @typedef {TranslateResponse & {prompt_tokens: string[],
+/** @typedef {TranslateResponse & {prompt: string, prompt_tokens: string[],
  *             roles: ("start" | "demonstration" | "query" | "answer")[],
  *             demonstration_share: Record<string, number[]>}} GenerateResponse */
+/** GenerateRequest.demonstrations: pairs the server picks from the GPT's pool, put before the
+ * prompt, whose last line is then the query.
+ * @typedef {{kind: "similar" | "random", count: number}} Demonstrations */
 /** @typedef {{model: string, span_length: number, samples: number,
  *             induction: Record<string, number[]>,
  *             previous_token: Record<string, number[]>}} HeadScores */

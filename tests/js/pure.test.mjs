@@ -179,7 +179,7 @@ test("each view's URL carries its own keys and the shared ones, not another view
     stop_at_line_end: false, top_k: 5, head: 1, step: 2 };
   assert.deepEqual(fromQuery(`?${toQuery(gptState, SCHEMA)}`, SCHEMA), gptState);
   assert.deepEqual(Object.keys(requestOf(gptState, SCHEMA)),
-    ["mode", "prompt", "stop_at_line_end", ...DECODING_KEYS]);
+    ["mode", "prompt", "stop_at_line_end", "demos", "shots", ...DECODING_KEYS]);
 });
 
 test("old shared ?mode=gpt links still open the GPT view; an unknown mode opens the first", () => {

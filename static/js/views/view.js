@@ -67,6 +67,8 @@
  *   the URL
  * @property {(page: Pick<PageData, "seed_text">) => Record<string, string | boolean>} keys its
  *   own URL keys with their defaults (each is also the id of its form field)
+ * @property {Record<string, (value: any) => boolean>} [valid] for the own keys whose values are
+ *   few: whether a value from the URL is one of them (else the default stands)
  * @property {Site[]} sites the attention site kinds it has; the first is its default
  * @property {(page: PageData) => boolean} available whether this server can show it
  * @property {(state: Record<string, any>, page: Pick<PageData, "models" | "scripts">) =>
