@@ -23,6 +23,20 @@ export function queryOf(prompt) {
   return (lines[lines.length - 1] ?? "").split("=>")[0].trim();
 }
 
+/** The demonstrations a prompt can be given: none (the prompt as typed), or the server's pick. */
+export const DEMO_KINDS = ["none", "random", "similar"];
+/** How many demonstrations the server may add (the request schema's range). */
+export const MAX_SHOTS = 5;
+
+/**
+ * The request's `demonstrations`, or null when the prompt is sent as typed.
+ * @param {Record<string, any>} state
+ * @returns {import("../types.js").Demonstrations | null}
+ */
+export function demonstrationsOf(state) {
+  return state.demos === "none" ? null : { kind: state.demos, count: state.shots };
+}
+
 /** @param {any} response @returns {GenerateResponse | null} the response, when it is a GPT's */
 function asGpt(response) {
   return response && "roles" in response ? response : null;
@@ -32,19 +46,28 @@ function asGpt(response) {
 export const gpt = {
   name: "gpt",
   input: "prompt",
-  keys: () => ({ prompt: "", stop_at_line_end: true }),  // the answer ends with its line
+  // The answer ends with its line; demonstrations (`demos`, `shots` of them) only when chosen.
+  keys: () => ({ prompt: "", stop_at_line_end: true, demos: "none", shots: 3 }),
+  valid: {
+    demos: (value) => DEMO_KINDS.includes(value),
+    shots: (value) => Number.isInteger(value) && value >= 1 && value <= MAX_SHOTS,
+  },
   sites: ["decoder.self"],  // a GPT has no encoder and no cross-attention
   available: (page) => gptModel(page.models) !== null,
 
-  request: (state, page) => ({
-    path: "/api/generate",
-    body: {
-      prompt: state.prompt,
-      model: gptModel(page.models),
-      stop_at_line_end: state.stop_at_line_end,
-      ...decodingOf(state),
-    },
-  }),
+  request: (state, page) => {
+    const demonstrations = demonstrationsOf(state);
+    return {
+      path: "/api/generate",
+      body: {
+        prompt: state.prompt,
+        model: gptModel(page.models),
+        stop_at_line_end: state.stop_at_line_end,
+        ...(demonstrations ? { demonstrations } : {}),
+        ...decodingOf(state),
+      },
+    };
+  },
 
   examples: (_state, page) => page.text.views.gpt.examples,
 
@@ -55,12 +78,14 @@ export const gpt = {
       app.state.prompt = (examples.find((e) => e.default) ?? examples[0]).value;
     }
     byId("prompt").value = app.state.prompt;
+    renderReadPrompt(app.state, null);  // the answer it belonged to is gone
     loadScores(app);
   },
 
   answered: (app, id) => loadComparison(app, id),
 
-  render(app) {
+  render(app, response) {
+    renderReadPrompt(app.state, asGpt(response));
     renderComparison(app);
     renderScores(app);
   },
@@ -74,6 +99,18 @@ export const gpt = {
     renderShares(app, answer, self, row);
   },
 };
+
+/**
+ * The prompt the model read, when the server added demonstrations to the one on screen (as
+ * text, line breaks kept); the count only matters when some are chosen.
+ * @param {Record<string, any>} state @param {GenerateResponse | null} response
+ */
+function renderReadPrompt(state, response) {
+  byId("shots").disabled = byId("demos").value === "none";
+  const added = response !== null && state.shown !== null && demonstrationsOf(state.shown) !== null;
+  byId("read-prompt-block").hidden = !added;
+  byId("read-prompt").textContent = added ? response.prompt : "";
+}
 
 /**
  * Each head's share of attention on the demonstrations: at this step, and (from the API) the
