@@ -2,6 +2,7 @@
 // The GPT view: the Transformer's decoder alone continues a prompt of `中文 => English` lines.
 // Beside its attention: the same sentence in the encoder-decoder, and what each head does.
 import { headScores, postJson } from "../api.js";
+import { copyAt } from "../copying.js";
 import { findMap } from "../heatmap.js";
 import { gptModel, languageOf, translatorFrom } from "../models.js";
 import { decodingOf } from "../state.js";
@@ -9,6 +10,7 @@ import { attentionRowBars, demonstrationShares } from "../steps.js";
 import { format } from "../text.js";
 import { drawBars } from "../widgets/bars.js";
 import { drawComparison } from "../widgets/compare.js";
+import { renderCopyNote } from "../widgets/copy-note.js";
 import { byId, markRendered } from "../widgets/dom.js";
 import { scoreTables } from "../widgets/score-table.js";
 import { translate } from "./translate.js";
@@ -97,8 +99,21 @@ export const gpt = {
     if (!self || !answer) return;
     drawBars(byId("self-plot"), attentionRowBars(self, app.state.head, row, answer.roles));
     renderShares(app, answer, self, row);
+    const step = app.state.step;
+    renderCopyNote(byId("copy-note"), copyAt(answer, step), answer.target_tokens[step] ?? "",
+      answer.roles.includes("demonstration"), app.page.text.views.gpt.copy,
+      (layer, head) => openHead(app, layer, head));
   },
 };
+
+/** Open a GPT head in the head view. @param {App} app @param {number} layer @param {number} head */
+function openHead(app, layer, head) {
+  app.state.view = "decoder.self";
+  app.state.layer = layer;
+  app.state.head = head;
+  app.render();
+  byId("head-plot").scrollIntoView({ behavior: "smooth", block: "center" });
+}
 
 /**
  * The prompt the model read, when the server added demonstrations to the one on screen (as
@@ -199,11 +214,5 @@ function renderScores(app) {
   if (!state.scores) return;
   const words = { ...app.page.text.common, ...app.page.text.views.gpt };
   byId("scores-tables").replaceChildren(...scoreTables(state.scores, words.score_kinds, words,
-    (layer, head) => {
-      state.view = "decoder.self";
-      state.layer = layer;
-      state.head = head;
-      app.render();
-      byId("head-plot").scrollIntoView({ behavior: "smooth", block: "center" });
-    }));
+    (layer, head) => openHead(app, layer, head)));
 }
