@@ -17,9 +17,11 @@
 /** GenerateRequest.demonstrations: pairs the server picks from the GPT's pool, put before the
  * prompt, whose last line is then the query.
  * @typedef {{kind: "similar" | "random", count: number}} Demonstrations */
-/** @typedef {{model: string, span_length: number, samples: number,
+/** induction_on_text: language (`zh`, `en`) -> site -> per head; empty without a pool.
+ * @typedef {{model: string, span_length: number, samples: number,
  *             induction: Record<string, number[]>,
- *             previous_token: Record<string, number[]>}} HeadScores */
+ *             previous_token: Record<string, number[]>,
+ *             induction_on_text: Record<string, Record<string, number[]>>}} HeadScores */
 /** @typedef {{name: string, architecture: "encoder-decoder" | "decoder-only",
  *             source_language: string | null, target_language: string, n_layers: number,
  *             n_heads: number, d_model: number, parameters: number,

@@ -142,16 +142,27 @@ def test_head_score_table_matches_the_api_and_opens_a_head(page: Page, server_ur
     page.goto(server_url)
     rendered(page)
     switch_to_gpt(page)
-    wait_until(page, "document.querySelectorAll('.score-table').length === 2")
+    wait_until(page, "document.querySelectorAll('.score-table').length === 4")
     scores = page.evaluate("fetch('/api/head-scores?model=gpt').then(r => r.json())")
-    for kind in ("induction", "previous_token"):
+    # The tiny server's pool has text in both languages: induction on it is two more tables.
+    assert set(scores["induction_on_text"]) == {"zh", "en"}
+    by_kind = {
+        "induction": scores["induction"],
+        "previous_token": scores["previous_token"],
+        "induction_zh": scores["induction_on_text"]["zh"],
+        "induction_en": scores["induction_on_text"]["en"],
+    }
+    for kind, values in by_kind.items():
         cells = page.eval_on_selector_all(
             f".score-table[data-kind={kind}] tbody tr",
             "rows => rows.map(r => [...r.querySelectorAll('button')].map(b => b.textContent))",
         )
-        assert cells == [
-            [f"{v:.2f}" for v in scores[kind][f"decoder.{layer}.self"]] for layer in (0, 1)
-        ]
+        assert cells == [[f"{v:.2f}" for v in values[f"decoder.{layer}.self"]] for layer in (0, 1)]
+    captions = page.eval_on_selector_all(".score-table caption", "cs => cs.map(c => c.textContent)")
+    assert "Induction on repeated Chinese text" in captions
+    assert "Induction on repeated English text" in captions
+    page.click(".score-table[data-kind=induction_zh] tbody tr:nth-child(1) td:nth-child(3) button")
+    assert (page.input_value("#layer"), page.input_value("#head")) == ("0", "1")
     page.click(".score-table[data-kind=induction] tbody tr:nth-child(2) td:nth-child(5) button")
     assert (page.input_value("#layer"), page.input_value("#head")) == ("1", "3")
     assert "decoder.1.self · head 3" in plotted(page, "head-plot")["title"]
@@ -220,7 +231,7 @@ def test_gpt_mode_is_usable_on_a_phone(page: Page, server_url: str, watched: dic
     page.goto(server_url)
     rendered(page)
     switch_to_gpt(page)
-    wait_until(page, "document.querySelectorAll('.score-table').length === 2")
+    wait_until(page, "document.querySelectorAll('.score-table').length === 4")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     assert watched["errors"] == []
 

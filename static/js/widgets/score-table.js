@@ -1,19 +1,33 @@
 // @ts-check
-// A GPT's layer × head score tables (induction, previous token); a cell opens its head.
+// A GPT's layer × head score tables (induction on random tokens and on real text, previous
+// token); a cell opens its head.
 import { format } from "../text.js";
 
 /** @typedef {import("../types.js").HeadScores} HeadScores */
 
 /**
- * One table per score kind; clicking a cell calls `open(layer, head)`.
- * @param {HeadScores} scores
+ * The scores by table kind: `induction`, `previous_token`, and `induction_<language>` for each
+ * language of `induction_on_text`.
+ * @param {HeadScores} scores @returns {Record<string, Record<string, number[]>>}
+ */
+export function scoresByKind(scores) {
+  const onText = Object.entries(scores.induction_on_text ?? {})
+    .map(([language, sites]) => [`induction_${language}`, sites]);
+  return { induction: scores.induction, previous_token: scores.previous_token,
+    ...Object.fromEntries(onText) };
+}
+
+/**
+ * One table per score kind the scores have; clicking a cell calls `open(layer, head)`.
+ * @param {HeadScores} headScores
  * @param {Record<string, {caption: string, name: string}>} kinds score kind -> its words
  * @param {Record<string, string>} words `head`, `layer`, `score_title`, `score_label` templates
  * @param {(layer: number, head: number) => void} open
  * @returns {HTMLTableElement[]}
  */
-export function scoreTables(scores, kinds, words, open) {
-  return Object.entries(kinds).map(([kind, { caption, name }]) => {
+export function scoreTables(headScores, kinds, words, open) {
+  const scores = scoresByKind(headScores);
+  return Object.entries(kinds).filter(([kind]) => scores[kind]).map(([kind, { caption, name }]) => {
     const table = document.createElement("table");
     table.className = "score-table";
     table.dataset.kind = kind;
