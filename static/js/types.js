@@ -14,6 +14,11 @@
 /** @typedef {TranslateResponse & {prompt: string, prompt_tokens: string[],
  *             roles: ("start" | "demonstration" | "query" | "answer")[],
  *             demonstration_share: Record<string, number[]>}} GenerateResponse */
+/** POST /api/learn: the demonstrations read in the prompt, or trained into a copy of the
+ * weights (`steps` gradient steps, the loss of each), which then answers the query alone.
+ * @typedef {{in_prompt: GenerateResponse, in_weights: GenerateResponse, steps: number,
+ *             learning_rate: number, losses: number[],
+ *             timing_ms: Record<string, number>}} LearnResponse */
 /** GenerateRequest.demonstrations: pairs the server picks from the GPT's pool, put before the
  * prompt, whose last line is then the query.
  * @typedef {{kind: "similar" | "random", count: number}} Demonstrations */

@@ -12,6 +12,7 @@ import { drawBars } from "../widgets/bars.js";
 import { drawComparison } from "../widgets/compare.js";
 import { renderCopyNote } from "../widgets/copy-note.js";
 import { byId, markRendered } from "../widgets/dom.js";
+import { bindLearn } from "../widgets/learn.js";
 import { scoreTables } from "../widgets/score-table.js";
 import { translate } from "./translate.js";
 
@@ -82,6 +83,7 @@ export const gpt = {
     byId("prompt").value = app.state.prompt;
     renderReadPrompt(app.state, null);  // the answer it belonged to is gone
     loadScores(app);
+    bindLearn(app);
   },
 
   answered: (app, id) => loadComparison(app, id),
