@@ -12,10 +12,11 @@ import threading
 import time
 from dataclasses import dataclass
 
+from app.admission import ServerBusy
 from app.inference import ClientGone, Inference, Prompted, TooLongError
 from app.schemas import GenerateRequest, LearnRequest, LearnResponse
 from app.schemas.requests import FEW_SHOT
-from model import CUE, Pair, Tokenizer, adapted, encode_prompt
+from model import CUE, Pair, Stopped, Tokenizer, adapted, encode_prompt
 
 
 class NoDemonstrationsError(ValueError):
@@ -57,11 +58,15 @@ def demonstrations_and_query(prompt: str) -> tuple[list[Pair], str]:
 
 
 def check(inference: Inference, request: LearnRequest) -> Lesson:
-    """Everything that can refuse the request, before it takes a place in line."""
+    """Everything that can refuse the request, before it takes a place in line. The two
+    generation requests are built from fields the route has already checked against this
+    deployment's limits, so they are not validated again."""
     pairs, query = demonstrations_and_query(request.prompt)
     decoding = request.model_dump(exclude={"prompt", "steps", "learning_rate"})
-    whole = GenerateRequest(prompt=request.prompt, **decoding)
-    alone = GenerateRequest(prompt=query, **decoding)
+    demonstration_lines = request.prompt.removesuffix("\n").split("\n")[:-1]
+    whole_prompt = "\n".join([*demonstration_lines, query])  # the cue added in both
+    whole = GenerateRequest.model_construct(prompt=whole_prompt, **decoding)
+    alone = GenerateRequest.model_construct(prompt=query, **decoding)
     lesson = Lesson(pairs, whole, alone, inference.prompt_ids(whole), inference.prompt_ids(alone))
     checkpoint = lesson.whole_ids[0]
     for zh, en in pairs:
@@ -96,7 +101,20 @@ def learn(
     tok = checkpoint.tgt_tokenizer
     sequences = [sequence_of(tok, zh, en) for zh, en in lesson.pairs]
     learned_at = time.perf_counter()
-    learner, losses = adapted(checkpoint.model, sequences, request.steps, request.learning_rate)
+    limit_s = inference.settings.request_timeout_s
+
+    def before_step() -> None:
+        if stop is not None and stop.is_set():
+            raise Stopped("learning was stopped: the client has gone")
+        if deadline is not None and time.monotonic() > deadline:
+            raise ServerBusy(
+                f"learning in the weights took longer than the {limit_s:g} s limit; "
+                "try fewer steps or shorter demonstrations"
+            )
+
+    learner, losses = adapted(
+        checkpoint.model, sequences, request.steps, request.learning_rate, before_step
+    )
     learned_ms = (time.perf_counter() - learned_at) * 1000
     taught = dataclasses.replace(checkpoint, model=learner)
     in_weights = inference.generate(lesson.alone, deadline, stop, (taught, *lesson.alone_ids[1:]))

@@ -7,6 +7,7 @@ model that serves requests is never touched.
 """
 
 import copy
+from collections.abc import Callable
 
 import torch
 from torch.nn import functional as F
@@ -15,11 +16,16 @@ from model.transformer import GPT
 
 
 def adapted(
-    model: GPT, sequences: list[list[int]], steps: int, lr: float
+    model: GPT,
+    sequences: list[list[int]],
+    steps: int,
+    lr: float,
+    before_step: Callable[[], None] | None = None,
 ) -> tuple[GPT, list[float]]:
     """A copy of `model` after `steps` Adam steps on next-token prediction over `sequences`
     (each `<s> ... </s>`, one batch), and the loss before each step. Dropout stays off, so the
-    result depends on nothing but its inputs."""
+    result depends on nothing but its inputs. `before_step` runs before each step and may raise
+    to stop (a deadline, a client gone)."""
     if not sequences or steps < 1:
         raise ValueError("adaptation needs at least one sequence and one step")
     pad = model.config.pad_id
@@ -33,6 +39,8 @@ def adapted(
     losses = []
     with torch.enable_grad():
         for _ in range(steps):
+            if before_step is not None:
+                before_step()
             logits = learner(batch[:, :-1])
             loss = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten(), ignore_index=pad)
             optimizer.zero_grad(set_to_none=True)

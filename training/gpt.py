@@ -15,6 +15,7 @@ pairs and their Tatoeba attribution) and its metrics on the whole dev set.
 """
 
 import argparse
+import hashlib
 import json
 import logging
 import random
@@ -51,7 +52,7 @@ from training.loop import (
 )
 from training.names import corpus_words
 from training.probes import epoch_report, name_probes
-from training.processes import Batch, Processes, leave, steps_per_epoch, wrap
+from training.processes import Batch, Processes, agree, leave, steps_per_epoch, wrap
 
 log = logging.getLogger("attnscope.train_gpt")
 CURRICULUM_CHECK = 250  # span steps between two measurements of the head scores
@@ -144,7 +145,8 @@ def span_curriculum(
         if step % CURRICULUM_CHECK == 0 or step == args.span_curriculum:
             heads = best_heads(model, tok.vocab_size)
             log.info("after %d span steps: loss %.3f, %s", step, loss.item(), heads)
-            if heads["induction"] >= args.induction_target:
+            reached = "stop" if heads["induction"] >= args.induction_target else None
+            if agree(reached, processes) == "stop":  # process 0 decides for all
                 break
     return step
 
@@ -218,7 +220,8 @@ def main(argv: list[str] | None = None) -> None:
         spans=args.span_share,
         real_spans=args.real_span_share,
     )
-    neighbours = cached_neighbours(args.out / f"neighbours.{processes.rank}.json", pool)
+    key = hashlib.sha256("\n".join(f"{zh}\t{en}" for zh, en in pairs).encode()).hexdigest()[:12]
+    neighbours = cached_neighbours(args.out / f"neighbours.{key}.{processes.rank}.json", pool)
     maker = SequenceMaker(tok, pool, neighbours, mix, corpus_words(pairs))
     probes = name_probes(dev_pairs, maker.taken)
     sizing = as_examples(maker.epoch(random.Random(args.seed), args.max_len))

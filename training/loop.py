@@ -129,17 +129,17 @@ class Trainer:
         """One pass over this process's share of `batches`; returns the epoch's record (the
         loss is the mean per counted token over every process)."""
         self.module.train()
-        sums = torch.zeros(2, dtype=torch.float64)  # (loss x tokens, tokens)
+        device = self.processes.device
+        sums = torch.zeros(2, dtype=torch.float64, device=device)  # (loss x tokens, tokens)
         started = time.time()
         lr = learning_rate(state["step"], self.total_steps, self.args)
         shard = share_of(batches, self.processes)
         bar = tqdm(shard, desc=description, unit="batch", leave=False, disable=not self.main)
         for batch in bar:
             lr = learning_rate(state["step"], self.total_steps, self.args)
-            device = self.processes.device
             loss, tokens = self.loss_fn(self.module, tuple(t.to(device) for t in batch))
             optimize(self.module, self.optimizer, loss, lr)
-            sums += torch.tensor([loss.item() * tokens, tokens], dtype=torch.float64)
+            sums += torch.tensor([loss.item() * tokens, tokens], dtype=torch.float64, device=device)
             state["step"] += 1
             bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.2e}")
         total, tokens = sum_over(sums, self.processes).tolist()

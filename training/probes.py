@@ -76,7 +76,9 @@ def name_probes(dev: list[Pair], taken: set[str], count: int = 100) -> list[Name
     """Two different dev sentences about Tom, Tom replaced in both by one new made-up name, a
     new name for each probe."""
     rng = random.Random(PROBE_SEED)
-    slots = [pair for pair in dev if has_slot(pair)]
+    slots = list(dict.fromkeys(pair for pair in dev if has_slot(pair)))
+    if len(slots) < 2:
+        return []  # a probe needs two different sentences
     probes = []
     for i in range(min(count, len(slots))):
         query, shown = slots[i], slots[(i + 1 + rng.randrange(len(slots) - 1)) % len(slots)]

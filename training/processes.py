@@ -3,7 +3,7 @@
 Under `torchrun --nproc_per_node N` each process takes every N-th batch and
 DistributedDataParallel averages the gradients (gloo on CPU, nccl on GPU), so every process
 holds the same weights after every step. Process 0 alone writes the log file, the state and the
-export, and evaluates.
+export, and evaluates (each process keeps its own cache files in the run directory).
 """
 
 import hashlib

@@ -26,9 +26,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            if declared.isdigit() and int(declared) <= self.drain_bytes:
+            # A client that waits for "100 Continue" has sent nothing yet: refuse it unread.
+            waits = headers.get(b"expect", b"").lower() == b"100-continue"
+            if declared.isdigit() and int(declared) <= self.drain_bytes and not waits:
                 await self.drain(receive, 0)
             await self.refuse(send)
             return

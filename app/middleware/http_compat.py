@@ -7,8 +7,9 @@
   JSON (it would answer a 422 about a "dictionary"). Every POST under /api takes a JSON body and
   nothing else, so the body is read as JSON whatever its label says; a body that is not JSON
   still gets a 422 that says so. (The strict label check guards against cross-site form posts;
-  here such a post could only ask for a translation: the API has no state, no cookies and no
-  side effects, and admission bounds the work.)
+  here such a post could only ask for inference, a translation or a few learning steps on a
+  throw-away copy: the API has no state, no cookies and no side effects, and admission and the
+  deadline bound the work.)
 """
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

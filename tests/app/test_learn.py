@@ -65,3 +65,30 @@ def test_learning_is_bounded(client: TestClient, field: str, value: float) -> No
 
 def model_of(client: TestClient) -> torch.nn.Module:
     return client.app.state.inference.registry.checkpoints["gpt"].model
+
+
+def test_raised_limits_are_the_learn_requests_limits_too(tmp_path) -> None:
+    save_tiny_gpt_checkpoint(tmp_path / "gpt", max_len=80)
+    settings = Settings(
+        model_dir=tmp_path, models=["gpt"], max_new_tokens=256, max_prompt_chars=2000
+    )
+    with TestClient(create_app(settings)) as raised:
+        body = {"prompt": PROMPT, "max_new_tokens": 200, "steps": 1}
+        assert raised.post("/api/learn", json=body).status_code == 200
+        long_prompt = "我有一只猫。 => I have a cat.\n" + "猫" * 650 + " =>"
+        response = raised.post("/api/learn", json={"prompt": long_prompt, "steps": 1})
+        assert response.status_code == 422 and "tokens" in response.json()["detail"]
+
+
+def test_a_query_without_the_cue_gets_it_in_both_answers(client: TestClient) -> None:
+    body = {"prompt": "我有一只猫。 => I have a cat.\n他是学生。", "steps": 1, "max_new_tokens": 2}
+    result = client.post("/api/learn", json=body).json()
+    assert result["in_prompt"]["prompt"] == "我有一只猫。 => I have a cat.\n他是学生。 =>"
+    assert result["in_weights"]["prompt"] == "他是学生。 =>"
+    assert not any("does not end with" in note for note in result["in_prompt"]["notes"])
+
+
+def test_learning_stops_at_the_deadline(client: TestClient, monkeypatch) -> None:
+    monkeypatch.setattr(client.app.state.inference.settings, "request_timeout_s", 1e-6)
+    response = client.post("/api/learn", json={"prompt": PROMPT, "steps": 20})
+    assert response.status_code == 503 and "Retry-After" in response.headers

@@ -29,3 +29,16 @@ def test_the_same_lesson_gives_the_same_copy(gpt: GPT) -> None:
 def test_nothing_to_learn_is_an_error(gpt: GPT) -> None:
     with pytest.raises(ValueError, match="at least one sequence and one step"):
         adapted(gpt, [], steps=3, lr=1e-3)
+
+
+def test_before_step_can_stop_it(gpt: GPT) -> None:
+    calls = []
+
+    def stop_at_third() -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise TimeoutError("past the deadline")
+
+    with pytest.raises(TimeoutError):
+        adapted(gpt, SEQUENCES, steps=10, lr=1e-3, before_step=stop_at_third)
+    assert len(calls) == 3
