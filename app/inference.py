@@ -32,6 +32,7 @@ from app.schemas import (
     PositionalEncoding,
     TranslateRequest,
     TranslateResponse,
+    limited,
 )
 from app.settings import Settings
 from model import (
@@ -69,6 +70,8 @@ class Inference:
         self.admission = Admission(settings.max_concurrent, settings.max_queue)
         self.cached_seed: TranslateResponse | None = None  # the page's first paint
         self.head_scores_by_model: dict[str, HeadScores] = {}  # fixed for given weights
+        # The decoding fields' defaults under this deployment's limits, for the page.
+        self.decoding_defaults = limited(DecodingFields, settings)().model_dump(exclude={"model"})
 
     def warm_up(self) -> None:
         """Translate the seed sentence once: the page's first paint, and torch's first run."""

@@ -12,7 +12,6 @@ from fastapi.templating import Jinja2Templates
 from app.deps import InferenceDep
 from app.inference import SEED_TEXT
 from app.notes import SCRIPT_PATTERNS
-from app.schemas import DecodingFields, limited
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -33,9 +32,7 @@ def index(request: Request, inference: InferenceDep) -> HTMLResponse:
         "seed_text": SEED_TEXT,
         "response": seed.model_dump() if seed is not None else None,
         "limits": inference.settings.decoding_limits(),
-        "decoding_defaults": limited(DecodingFields, inference.settings)().model_dump(
-            exclude={"model"}
-        ),
+        "decoding_defaults": inference.decoding_defaults,
         "scripts": SCRIPT_PATTERNS,
     }
     context = {"initial": initial, "limits": initial["limits"]}
