@@ -25,8 +25,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.nn import functional as F
-from tqdm import tqdm
 
 from model import (
     GPT,
@@ -37,7 +35,8 @@ from model import (
     load_checkpoint,
     train_mixed_tokenizer,
 )
-from training.data import Example, make_batches, read_pairs, repeated_span_sequence
+from training.curricula import name_curriculum, next_token_loss, span_curriculum
+from training.data import Example, make_batches, read_pairs
 from training.evaluate import best_heads
 from training.gpt_data import Mix, SequenceMaker, neighbours_of
 from training.gpt_export import export, ship_pool
@@ -46,16 +45,15 @@ from training.loop import (
     add_run_arguments,
     end_epoch,
     new_optimizer,
-    optimize,
     resume_or_start,
     start_run,
 )
 from training.names import corpus_words
 from training.probes import epoch_report, name_probes
-from training.processes import Batch, Processes, agree, leave, steps_per_epoch, wrap
+from training.processes import Batch, Processes, leave, steps_per_epoch, wrap
 
 log = logging.getLogger("attnscope.train_gpt")
-CURRICULUM_CHECK = 250  # span steps between two measurements of the head scores
+CHECK_SEED = 7  # the name curriculum's own probes, from training pairs
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -97,58 +95,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.5,
         help="end the span curriculum early once a head has this induction score",
     )
+    p.add_argument(
+        "--name-curriculum",
+        type=int,
+        default=0,
+        help="at most this many steps on name prompts alone before the first epoch, so the "
+        "heads that copy a word from a demonstration form (0: none)",
+    )
+    p.add_argument(
+        "--name-target",
+        type=float,
+        default=0.9,
+        help="end the name curriculum early once this share of names is copied",
+    )
     p.add_argument("--eval-limit", type=int, default=200, help="dev pairs scored after epochs")
     return p.parse_args(argv)
-
-
-def next_token_loss(module: nn.Module, ids: torch.Tensor, pad_id: int) -> tuple[torch.Tensor, int]:
-    """Cross-entropy of every next token, and how many tokens it counts (padding ignored).
-    `module` is the GPT, or DDP around it."""
-    logits = module(ids[:, :-1])
-    targets = ids[:, 1:]
-    loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id)
-    return loss, int((targets != pad_id).sum())
-
-
-def span_curriculum(
-    trained: nn.Module,
-    model: GPT,
-    optimizer: torch.optim.Optimizer,
-    tok: Tokenizer,
-    args: argparse.Namespace,
-    processes: Processes,
-) -> int:
-    """Train on repeated random spans alone: predicting a second copy needs a previous-token
-    head and an induction head, and they form sooner without the translation prompts.
-
-    The heads form in a phase change whose step varies from run to run, so the scores are
-    checked every CURRICULUM_CHECK steps and the curriculum ends once a head reaches
-    --induction-target (or after --span-curriculum steps). Every process measures the same
-    weights the same way, so all end the curriculum at the same step."""
-    rng = random.Random(args.seed + 1_000_003 * processes.rank)  # each process its own spans
-    pad_id = model.config.pad_id
-    bar = tqdm(
-        range(1, args.span_curriculum + 1),
-        desc="span curriculum",
-        leave=False,
-        disable=not processes.main,
-    )
-    for step in bar:
-        trained.train()
-        batch = [
-            Example([], repeated_span_sequence(tok, rng, rng.randint(5, 30))) for _ in range(32)
-        ]
-        _, ids = make_batches(batch, max_tokens=10**9, seed=step, pad_id=pad_id)[0]
-        loss, _ = next_token_loss(trained, ids.to(processes.device), pad_id)
-        optimize(trained, optimizer, loss, args.lr * min(1.0, step / args.warmup))
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-        if step % CURRICULUM_CHECK == 0 or step == args.span_curriculum:
-            heads = best_heads(model, tok.vocab_size)
-            log.info("after %d span steps: loss %.3f, %s", step, loss.item(), heads)
-            reached = "stop" if heads["induction"] >= args.induction_target else None
-            if agree(reached, processes) == "stop":  # process 0 decides for all
-                break
-    return step
 
 
 def new_or_continued(
@@ -233,6 +194,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.span_curriculum and not (args.resume or args.init_from):
         state["span_curriculum_steps"] = span_curriculum(
             trained, model, optimizer, tok, args, processes
+        )
+    if args.name_curriculum and state["epoch"] == 0:
+        checks = name_probes(pairs, maker.taken, count=50, seed=CHECK_SEED)
+        state["name_curriculum_steps"] = name_curriculum(
+            trained, model, optimizer, maker, checks, args, processes
         )
 
     def loss_fn(module: nn.Module, batch: Batch) -> tuple[torch.Tensor, int]:

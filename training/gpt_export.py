@@ -82,6 +82,7 @@ def export(
         "demonstrations": "drawn from the training pairs (zh_en_train.tsv); the shipped pool is "
         f"{len(shipped)} of them, drawn at random",
         "span_curriculum_steps": state.get("span_curriculum_steps", 0),
+        "name_curriculum_steps": state.get("name_curriculum_steps", 0),
         "init_from": str(args.init_from) if args.init_from else None,
         **training_facts(model, state, args, processes),
     }

@@ -72,10 +72,12 @@ def few_shot_table(
 NameProbe = tuple[Pair, Pair, str]  # (demonstration, query, the name in English)
 
 
-def name_probes(dev: list[Pair], taken: set[str], count: int = 100) -> list[NameProbe]:
+def name_probes(
+    dev: list[Pair], taken: set[str], count: int = 100, seed: int = PROBE_SEED
+) -> list[NameProbe]:
     """Two different dev sentences about Tom, Tom replaced in both by one new made-up name, a
     new name for each probe."""
-    rng = random.Random(PROBE_SEED)
+    rng = random.Random(seed)
     slots = list(dict.fromkeys(pair for pair in dev if has_slot(pair)))
     if len(slots) < 2:
         return []  # a probe needs two different sentences

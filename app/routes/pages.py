@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from app.deps import InferenceDep
 from app.inference import SEED_TEXT
 from app.notes import SCRIPT_PATTERNS
+from app.schemas import LEARNING
 
 ROOT = Path(__file__).resolve().parents[2]
 templates = Jinja2Templates(directory=ROOT / "templates")
@@ -34,8 +35,9 @@ def index(request: Request, inference: InferenceDep) -> HTMLResponse:
         "limits": inference.settings.decoding_limits(),
         "decoding_defaults": inference.decoding_defaults,
         "scripts": SCRIPT_PATTERNS,
+        "learning": LEARNING,
     }
-    context = {"initial": initial, "limits": initial["limits"]}
+    context = {"initial": initial, "limits": initial["limits"], "learning": LEARNING}
     return templates.TemplateResponse(request, "index.html", context)
 
 

@@ -1,6 +1,7 @@
 """The JSON contract of the API: requests are strict, responses say exactly what they hold."""
 
 from app.schemas.requests import (
+    LEARNING,
     MAX_BEAM_SIZE,
     MAX_NEW_TOKENS,
     MAX_PROMPT_CHARS,
@@ -27,6 +28,7 @@ from app.schemas.responses import (
 )
 
 __all__ = [
+    "LEARNING",
     "MAX_BEAM_SIZE",
     "MAX_NEW_TOKENS",
     "MAX_PROMPT_CHARS",

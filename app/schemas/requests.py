@@ -39,7 +39,16 @@ FEW_SHOT = f"^(?:{_SIDE}=>[^\\n]*{NOT_BLANK}[^\\n]*\\n)+[^\\n]*{NOT_BLANK}[^\\n]
 
 
 MAX_DEMONSTRATIONS = 5
-MAX_LEARNING_STEPS = 20  # learning in the weights: a handful of steps (5 take about 0.25 s)
+# Learning in the weights: a handful of Adam steps (5 take about 0.25 s), for the schema and
+# the page's fields (their ranges and defaults).
+LEARNING = {
+    "steps": 5,
+    "min_steps": 1,
+    "max_steps": 20,
+    "learning_rate": 1e-3,
+    "min_learning_rate": 1e-5,
+    "max_learning_rate": 1e-2,
+}
 
 NUMBERS = ("max_new_tokens", "beam_size", "temperature", "top_k", "top_p", "seed", "top_n")
 
@@ -178,8 +187,18 @@ class LearnRequest(DecodingFields):
         ],
         json_schema_extra={"pattern": FEW_SHOT},
     )
-    steps: int = Field(5, ge=1, le=MAX_LEARNING_STEPS, description="gradient steps on a copy")
-    learning_rate: float = Field(1e-3, ge=1e-5, le=1e-2, description="Adam's, for those steps")
+    steps: int = Field(
+        LEARNING["steps"],
+        ge=LEARNING["min_steps"],
+        le=LEARNING["max_steps"],
+        description="gradient steps on a copy",
+    )
+    learning_rate: float = Field(
+        LEARNING["learning_rate"],
+        ge=LEARNING["min_learning_rate"],
+        le=LEARNING["max_learning_rate"],
+        description="Adam's, for those steps",
+    )
 
     model_config = examples({"prompt": LEARN_EXAMPLE})
 

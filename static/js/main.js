@@ -153,8 +153,10 @@ function render() {
   byId("output-label").textContent = own.output;
   byId("decoder-title").textContent = own.decoder_title;
   byId("self-title").textContent = own.self_title;
-  byId("examples").replaceChildren(...exampleButtons(view.examples(state, page), (value) => {
-    byId(view.input).value = value;
+  byId("examples").replaceChildren(...exampleButtons(view.examples(state, page), (example) => {
+    byId(view.input).value = example.value;
+    const settings = example.settings ?? {};
+    writeControls(settings, Object.keys(settings));
     submit();
   }));
   renderSite(state.view);

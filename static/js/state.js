@@ -103,14 +103,17 @@ export function fromQuery(search, schema) {
 
 /**
  * Query string of a state: `mode`, what the reader typed (the view's `input`, always), then
- * every other key of the view and the shared keys that differ from their defaults.
+ * every other key of the view and the shared keys that differ from their defaults, except the
+ * keys the view calls unused in this state.
  * @param {Record<string, any>} state @param {Schema} schema
  */
 export function toQuery(state, schema) {
   const view = viewOf(state.mode, schema.views);
   const defaults = { ...schema.defaults, view: view.sites[0] };
   const params = new URLSearchParams({ mode: view.name });
+  const unused = view.unused?.(state) ?? [];
   for (const key of schema.keys[view.name]) {
+    if (unused.includes(key)) continue;
     if (key === view.input || state[key] !== defaults[key]) params.set(key, String(state[key]));
   }
   return params.toString();

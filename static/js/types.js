@@ -38,6 +38,10 @@
  * @typedef {{max_new_tokens: number, max_beam_size: number, min_temperature: number,
  *            max_temperature: number, max_top_k: number, min_top_p: number,
  *            max_text_chars: number, max_prompt_chars: number}} Limits */
+/**
+ * LearnRequest's ranges and defaults (app/schemas/requests.py LEARNING).
+ * @typedef {{steps: number, min_steps: number, max_steps: number, learning_rate: number,
+ *            min_learning_rate: number, max_learning_rate: number}} LearningLimits */
 /** DecodingFields' defaults (the request schema's, within this deployment's limits).
  * @typedef {{strategy: "greedy" | "beam" | "sample", max_new_tokens: number, beam_size: number,
  *            temperature: number, top_k: number, top_p: number, seed: number,

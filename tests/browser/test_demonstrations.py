@@ -82,7 +82,7 @@ def test_similar_demonstrations_are_sent_shown_and_shared(
     assert result["prompt"] == body["prompt"]
     assert not page.is_visible("#read-prompt")
     wait_until(page, "!new URLSearchParams(location.search).has('demos')")
-    assert query(page)["shots"] == ["2"]  # the count chosen stays in the link, unused
+    assert "shots" not in query(page)  # a count of nothing says nothing
     assert watched["errors"] == [] and watched["foreign"] == []
 
 
@@ -95,7 +95,7 @@ def test_a_link_with_unknown_demonstrations_asks_for_none(page: Page, server_url
 
 
 def test_the_beijing_example_generates(page: Page, server_url: str) -> None:
-    open_gpt(page, f"{server_url}/?mode=gpt")
+    open_gpt(page, f"{server_url}/?mode=gpt&demos=random")
     button = page.locator("#examples button", has_text="北京 → Beijing")
     assert button.count() == 1
     with page.expect_response("**/api/generate") as answer:
@@ -108,6 +108,24 @@ def test_the_beijing_example_generates(page: Page, server_url: str) -> None:
     result = answer.value.json()
     assert "demonstration" in result["roles"] and "query" in result["roles"]
     assert page.input_value("#prompt") == body["prompt"]
+    # The example is its prompt as typed: the random choice is undone, none are added.
+    assert "demonstrations" not in body and page.input_value("#demos") == "none"
+
+
+def test_the_similar_example_asks_the_server_for_demonstrations(
+    page: Page, server_url: str
+) -> None:
+    open_gpt(page, f"{server_url}/?mode=gpt")
+    button = page.locator("#examples button", has_text="similar training pairs")
+    with page.expect_response("**/api/generate") as answer:
+        button.click()
+    wait_until(page, IDLE)
+    body = json.loads(answer.value.request.post_data or "{}")
+    assert body["prompt"] == "他昨天去了北京。 =>"
+    assert body["demonstrations"] == {"kind": "similar", "count": 3}
+    assert page.input_value("#demos") == "similar" and page.is_enabled("#shots")
+    assert page.is_visible("#read-prompt")
+    assert query(page)["demos"] == ["similar"]
 
 
 def expected_copy(result: dict, step: int) -> tuple[int, int, float] | None:

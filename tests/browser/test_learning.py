@@ -17,7 +17,8 @@ LEARNED = "!document.getElementById('learn-panel').classList.contains('busy')"
 
 
 def open_gpt(page: Page, server_url: str) -> None:
-    page.goto(f"{server_url}/?mode=gpt")
+    with page.expect_response("**/api/generate"):
+        page.goto(f"{server_url}/?mode=gpt")
     rendered(page)
     wait_until(page, IDLE)
 
@@ -73,3 +74,38 @@ def test_the_learning_panel_belongs_to_the_gpt_view(page: Page, server_url: str)
     page.goto(server_url)
     rendered(page)
     assert not page.is_visible("#learn-panel")
+
+
+def test_the_learning_rate_is_sent_and_checked(page: Page, server_url: str) -> None:
+    open_gpt(page, server_url)
+    page.fill("#prompt", PROMPT)
+    page.fill("#learn-rate", "0.002")
+    body = compare(page)
+    assert body["learning_rate"] == 0.002
+    learning = page.evaluate("JSON.parse(document.getElementById('initial-data').textContent)")
+    limit = learning["learning"]["max_learning_rate"]
+    assert page.get_attribute("#learn-rate", "max") == str(limit)
+    page.fill("#learn-rate", "0.5")  # past the server's range: refused here, nothing sent
+    sent = []
+    page.on("request", lambda request: sent.append(request.url))
+    page.click("#learn-button")
+    assert page.is_visible("#learn-error")
+    assert "learning rate" in (page.text_content("#learn-error") or "")
+    assert not any("/api/learn" in url for url in sent)
+
+
+def test_the_answers_go_when_a_new_prompt_is_generated(page: Page, server_url: str) -> None:
+    open_gpt(page, server_url)
+    page.fill("#prompt", PROMPT)
+    compare(page)
+    assert page.is_visible("#learn-results")
+    with page.expect_response("**/api/generate"):
+        page.click("#submit")  # the same prompt: its answers stay
+    wait_until(page, IDLE)
+    assert page.is_visible("#learn-results")
+    page.fill("#prompt", "我爱你。 => I love you.\n他是学生。 =>")
+    with page.expect_response("**/api/generate"):
+        page.click("#submit")
+    wait_until(page, IDLE)
+    assert not page.is_visible("#learn-results")
+    assert page.text_content("#learn-status") == ""

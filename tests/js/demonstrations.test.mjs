@@ -17,7 +17,7 @@ const SCHEMA = schemaOf(VIEWS, PAGE);
 const GPT_STATE = { ...SCHEMA.defaults, mode: "gpt", view: "decoder.self", prompt: "我有一只狗。" };
 
 test("the demonstrations choice round-trips through the URL", () => {
-  for (const [demos, shots] of [["similar", 3], ["random", 5], ["similar", 1], ["none", 2]]) {
+  for (const [demos, shots] of [["similar", 3], ["random", 5], ["similar", 1], ["none", 3]]) {
     const state = { ...GPT_STATE, demos, shots };
     assert.deepEqual(fromQuery(`?${toQuery(state, SCHEMA)}`, SCHEMA), state);
   }
@@ -33,6 +33,13 @@ test("the defaults, none and 3, are not written", () => {
   const similar = new URLSearchParams(toQuery({ ...GPT_STATE, demos: "similar" }, SCHEMA));
   assert.equal(similar.get("demos"), "similar");
   assert.equal(similar.has("shots"), false);
+});
+
+test("the count is left out of the link when no demonstrations are chosen", () => {
+  const none = new URLSearchParams(toQuery({ ...GPT_STATE, demos: "none", shots: 5 }, SCHEMA));
+  assert.equal(none.has("shots"), false);
+  const random = new URLSearchParams(toQuery({ ...GPT_STATE, demos: "random", shots: 5 }, SCHEMA));
+  assert.equal(random.get("shots"), "5");
 });
 
 test("unknown demonstration kinds and counts out of range fall back to the defaults", () => {

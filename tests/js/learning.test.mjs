@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { learnBody, stepsAreValid } from "../../static/js/widgets/learn.js";
+import { learnBody, rateIsValid, stepsAreValid } from "../../static/js/widgets/learn.js";
 import { scoresByKind } from "../../static/js/widgets/score-table.js";
 
 const DECODING = { strategy: "greedy", beam_size: 4, temperature: 1, top_k: 0, top_p: 1,
@@ -10,15 +10,27 @@ const DECODING = { strategy: "greedy", beam_size: 4, temperature: 1, top_k: 0, t
 const MODELS = [{ name: "zh-en", architecture: "encoder-decoder" },
   { name: "gpt", architecture: "decoder-only" }];
 
-test("learnBody sends the prompt, steps, the GPT and the decoding fields only", () => {
+const LIMITS = { steps: 5, min_steps: 1, max_steps: 20, learning_rate: 1e-3,
+  min_learning_rate: 1e-5, max_learning_rate: 1e-2 };
+
+test("learnBody sends the prompt, steps, learning rate, the GPT and the decoding fields only", () => {
   const state = { ...DECODING, prompt: "ignored", stop_at_line_end: true, demos: "similar" };
-  assert.deepEqual(learnBody("a => b\nc =>", 3, state, { models: MODELS }),
-    { prompt: "a => b\nc =>", steps: 3, model: "gpt", ...DECODING });
+  assert.deepEqual(
+    learnBody("a => b\nc =>", { steps: 3, learning_rate: 2e-3 }, state, { models: MODELS }),
+    { prompt: "a => b\nc =>", steps: 3, learning_rate: 2e-3, model: "gpt", ...DECODING });
 });
 
-test("steps are whole numbers from 1 to 20", () => {
-  assert.ok(stepsAreValid(1) && stepsAreValid(20));
-  for (const bad of [0, 21, 2.5, NaN]) assert.ok(!stepsAreValid(bad), String(bad));
+test("steps are whole numbers in the server's range", () => {
+  assert.ok(stepsAreValid(1, LIMITS) && stepsAreValid(20, LIMITS));
+  for (const bad of [0, 21, 2.5, NaN]) assert.ok(!stepsAreValid(bad, LIMITS), String(bad));
+  assert.ok(stepsAreValid(30, { ...LIMITS, max_steps: 30 }));
+});
+
+test("learning rates are numbers in the server's range", () => {
+  assert.ok(rateIsValid(1e-5, LIMITS) && rateIsValid(1e-2, LIMITS));
+  for (const bad of [0, 2e-2, 1e-6, NaN, Infinity]) {
+    assert.ok(!rateIsValid(bad, LIMITS), String(bad));
+  }
 });
 
 test("scoresByKind adds one induction table per language of induction_on_text", () => {

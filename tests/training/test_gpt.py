@@ -34,8 +34,21 @@ def test_repeated_span_sequences_repeat() -> None:
     assert ids[1:8] == ids[8:15] and min(ids[1:-1]) >= 6
 
 
+def add_pairs_about_tom(train_file: Path) -> None:
+    """Training pairs that name Tom, where name prompts put a made-up name, and their credits."""
+    digits = train_file.read_text(encoding="utf-8").splitlines()[:10]
+    lines = [f"汤姆数{zh}\tTom counts {en}" for zh, en in (line.split("\t") for line in digits)]
+    credits = train_file.with_name("train.attribution.txt")
+    first = len(credits.read_text().splitlines()) + 1
+    with train_file.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    with credits.open("a") as out:
+        out.write("\n".join(f"attribution of line {first + i}" for i in range(len(lines))) + "\n")
+
+
 def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path, caplog) -> None:
     train_file, dev_file = write_corpus(tmp_path)
+    add_pairs_about_tom(train_file)
     out, export = tmp_path / "run", tmp_path / "gpt"
     common = [
         "--train",
@@ -72,8 +85,9 @@ def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path, caplog) -> None:
         "20",
     ]
     with caplog.at_level(logging.INFO, logger="attnscope"):
-        gpt.main([*common, "--stop-after", "1", "--span-curriculum", "3"])
-    assert "after 3 span steps" in caplog.text  # the curriculum ran before epoch 1
+        gpt.main([*common, "--stop-after", "1", "--span-curriculum", "3", "--name-curriculum", "3"])
+    assert "after 3 span steps" in caplog.text  # the curricula ran before epoch 1
+    assert "after 3 name steps" in caplog.text
     gpt.main([*common, "--resume", "--export", str(export)])  # continues to epoch 2
     checkpoint = load_checkpoint(export)
     assert checkpoint.config.architecture == "decoder-only"

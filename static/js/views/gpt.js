@@ -12,7 +12,7 @@ import { drawBars } from "../widgets/bars.js";
 import { drawComparison } from "../widgets/compare.js";
 import { renderCopyNote } from "../widgets/copy-note.js";
 import { byId, markRendered } from "../widgets/dom.js";
-import { bindLearn } from "../widgets/learn.js";
+import { bindLearn, forgetLearningUnless } from "../widgets/learn.js";
 import { scoreTables } from "../widgets/score-table.js";
 import { translate } from "./translate.js";
 
@@ -55,6 +55,7 @@ export const gpt = {
     demos: (value) => DEMO_KINDS.includes(value),
     shots: (value) => Number.isInteger(value) && value >= 1 && value <= MAX_SHOTS,
   },
+  unused: (state) => (state.demos === "none" ? ["shots"] : []),
   sites: ["decoder.self"],  // a GPT has no encoder and no cross-attention
   available: (page) => gptModel(page.models) !== null,
 
@@ -86,7 +87,10 @@ export const gpt = {
     bindLearn(app);
   },
 
-  answered: (app, id) => loadComparison(app, id),
+  answered(app, id) {
+    forgetLearningUnless(app.state.prompt, id);  // its answers may be for another prompt
+    loadComparison(app, id);
+  },
 
   render(app, response) {
     renderReadPrompt(app.state, asGpt(response));

@@ -10,6 +10,7 @@
 
 /** @typedef {import("../types.js").ModelInfo} ModelInfo */
 /** @typedef {import("../types.js").Limits} Limits */
+/** @typedef {import("../types.js").LearningLimits} LearningLimits */
 /** @typedef {import("../types.js").DecodingDefaults} DecodingDefaults */
 /** @typedef {import("../types.js").TranslateResponse} TranslateResponse */
 /** @typedef {import("../types.js").GenerateResponse} GenerateResponse */
@@ -30,6 +31,7 @@
  * @property {string} seed_text the sentence the server translated for the first paint
  * @property {TranslateResponse | null} response that translation, if it could make it
  * @property {Limits} limits
+ * @property {LearningLimits} learning /api/learn's ranges and defaults
  * @property {DecodingDefaults} decoding_defaults
  * @property {Record<string, string>} scripts language -> regex source of its script
  * @property {PageText} text
@@ -56,8 +58,10 @@
  */
 
 /**
- * A button's label and what it fills in; `default` marks what an empty input starts with.
- * @typedef {{label: string, value: string, default?: boolean}} Example
+ * A button's label and what it fills in: the input's `value`, and the other fields it sets
+ * (`settings`, by field id); `default` marks what an empty input starts with.
+ * @typedef {{label: string, value: string, default?: boolean,
+ *            settings?: Record<string, string | number | boolean>}} Example
  */
 
 /**
@@ -69,6 +73,8 @@
  *   own URL keys with their defaults (each is also the id of its form field)
  * @property {Record<string, (value: any) => boolean>} [valid] for the own keys whose values are
  *   few: whether a value from the URL is one of them (else the default stands)
+ * @property {(state: Record<string, any>) => string[]} [unused] own keys that say nothing in
+ *   this state (left out of its URL)
  * @property {Site[]} sites the attention site kinds it has; the first is its default
  * @property {(page: PageData) => boolean} available whether this server can show it
  * @property {(state: Record<string, any>, page: Pick<PageData, "models" | "scripts">) =>

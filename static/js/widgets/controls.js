@@ -101,15 +101,15 @@ export function addModelOptions(select, models, label) {
 }
 
 /**
- * One button per example; a click calls `pick` with what it fills in.
- * @param {Example[]} examples @param {(value: string) => void} pick
+ * One button per example; a click calls `pick` with the example.
+ * @param {Example[]} examples @param {(example: Example) => void} pick
  */
 export function exampleButtons(examples, pick) {
-  return examples.map(({ label, value }) => {
+  return examples.map((example) => {
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = label;
-    button.addEventListener("click", () => pick(value));
+    button.textContent = example.label;
+    button.addEventListener("click", () => pick(example));
     return button;
   });
 }

@@ -11,25 +11,46 @@ import { byId } from "./dom.js";
 /** @typedef {import("../views/view.js").App} App */
 /** @typedef {import("../types.js").LearnResponse} LearnResponse */
 
-/** LearnRequest.steps' range (app/schemas/requests.py). */
-export const MIN_STEPS = 1;
-export const MAX_STEPS = 20;
+/** @typedef {import("../types.js").LearningLimits} LearningLimits */
 
 /**
- * The body of POST /api/learn: the prompt, `steps`, the GPT and the decoding settings.
- * @param {string} prompt @param {number} steps @param {Record<string, any>} state
+ * The body of POST /api/learn: the prompt, the steps and their learning rate, the GPT and the
+ * decoding settings.
+ * @param {string} prompt @param {{steps: number, learning_rate: number}} training
+ * @param {Record<string, any>} state
  * @param {Pick<import("../views/view.js").PageData, "models">} page
  * @returns {Record<string, any>}
  */
-export function learnBody(prompt, steps, state, page) {
-  return { prompt, steps, model: gptModel(page.models), ...decodingOf(state) };
+export function learnBody(prompt, training, state, page) {
+  return { prompt, ...training, model: gptModel(page.models), ...decodingOf(state) };
 }
 
-/** Whether the steps field holds an allowed number. @param {number} steps */
-export const stepsAreValid = (steps) =>
-  Number.isInteger(steps) && steps >= MIN_STEPS && steps <= MAX_STEPS;
+/** Whether the steps field holds an allowed number. @param {number} steps @param {LearningLimits} limits */
+export const stepsAreValid = (steps, limits) =>
+  Number.isInteger(steps) && steps >= limits.min_steps && steps <= limits.max_steps;
+
+/** Whether the learning-rate field holds an allowed number. @param {number} rate @param {LearningLimits} limits */
+export const rateIsValid = (rate, limits) =>
+  Number.isFinite(rate) && rate >= limits.min_learning_rate && rate <= limits.max_learning_rate;
 
 let requests = 0;  // only the answer to the latest Compare is shown
+// The prompt of the latest Compare, and the last generation asked before it.
+let learned = { prompt: "", after: 0 };
+
+/**
+ * Hide the answers (or the Compare on its way) when a generation asked after that Compare is
+ * for another prompt.
+ * @param {string} prompt the generation's @param {number} id its request number
+ */
+export function forgetLearningUnless(prompt, id) {
+  if (id <= learned.after || prompt === learned.prompt) return;
+  requests += 1;  // an answer still on its way is for the old prompt
+  learned = { prompt: "", after: id };
+  setBusy(false);
+  byId("learn-results").hidden = true;
+  byId("learn-error").hidden = true;
+  byId("learn-status").textContent = "";
+}
 
 /** Bind the Compare button, once. @param {App} app */
 export function bindLearn(app) {
@@ -42,13 +63,22 @@ export function bindLearn(app) {
 /** @param {App} app */
 async function compareLearning(app) {
   const words = app.page.text.views.gpt.learn;
+  const limits = app.page.learning;
   const steps = byId("learn-steps").valueAsNumber;
-  if (!stepsAreValid(steps)) {
-    showError(format(words.steps_invalid, { min: MIN_STEPS, max: MAX_STEPS }));
+  const rate = byId("learn-rate").valueAsNumber;
+  if (!stepsAreValid(steps, limits)) {
+    showError(format(words.steps_invalid, { min: limits.min_steps, max: limits.max_steps }));
+    return;
+  }
+  if (!rateIsValid(rate, limits)) {
+    showError(format(words.rate_invalid,
+      { min: limits.min_learning_rate, max: limits.max_learning_rate }));
     return;
   }
   const id = ++requests;
-  const body = learnBody(byId("prompt").value, steps, app.state, app.page);
+  const prompt = byId("prompt").value;
+  learned = { prompt, after: app.state.requests };
+  const body = learnBody(prompt, { steps, learning_rate: rate }, app.state, app.page);
   setBusy(true);
   byId("learn-status").textContent = format(words.running, { steps });
   try {
