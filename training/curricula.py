@@ -1,9 +1,10 @@
-"""The GPT's loss, and the curricula that run before its first epoch.
+"""The GPT's loss, and the curricula that run between its epochs.
 
 A circuit that a rare kind of sequence needs forms sooner when, for a while, every batch is
 of that kind: the span curriculum (repeated random spans: previous-token and induction heads)
-for a new model, the name curriculum (prompts whose answer needs a made-up name that only a
-demonstration spells: heads that copy a word across from a demonstration) for any model.
+before a new model's first epoch, the name curriculum (prompts whose answer needs a made-up name
+that only a demonstration spells: heads that copy a word across from a demonstration) before any
+epoch, once the model translates well enough to learn from it.
 Each checks its circuit at intervals and ends once it has formed, so a run spends only the steps
 it needs. Every process measures the same weights the same way, and process 0 decides for all.
 """

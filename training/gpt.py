@@ -8,9 +8,10 @@ zero-shot, after random demonstrations or after the training pairs most like it,
 made-up name that only a demonstration spells, plus sequences that repeat a span of random
 tokens or of real sentences, so that induction heads form and copy real text. The loss is
 next-token cross-entropy over the whole sequence. A run starts from scratch (a span curriculum
-first) or continues a checkpoint (--init-from). After each epoch the log gets the loss and the
-probes of training/probes.py on --eval-limit dev pairs; the state is saved so `--resume`
-continues a stopped run. The export is fp16, with its demonstration pool (--pool-size training
+first) or continues a checkpoint (--init-from); a name curriculum may run before any epoch
+(--name-curriculum-after). After each epoch the log gets the loss and the probes of
+training/probes.py on --eval-limit dev pairs; the state is saved so `--resume` continues a
+stopped run. The export is fp16, with its demonstration pool (--pool-size training
 pairs and their Tatoeba attribution) and its metrics on the whole dev set.
 """
 
@@ -108,6 +109,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.9,
         help="end the name curriculum early once this share of names is copied",
     )
+    p.add_argument(
+        "--name-curriculum-after",
+        type=int,
+        default=0,
+        help="epochs of the mix before the name curriculum (a new model first learns to translate)",
+    )
     p.add_argument("--eval-limit", type=int, default=200, help="dev pairs scored after epochs")
     return p.parse_args(argv)
 
@@ -195,18 +202,18 @@ def main(argv: list[str] | None = None) -> None:
         state["span_curriculum_steps"] = span_curriculum(
             trained, model, optimizer, tok, args, processes
         )
-    if args.name_curriculum and state["epoch"] == 0:
-        checks = name_probes(pairs, maker.taken, count=50, seed=CHECK_SEED)
-        state["name_curriculum_steps"] = name_curriculum(
-            trained, model, optimizer, maker, checks, args, processes
-        )
 
     def loss_fn(module: nn.Module, batch: Batch) -> tuple[torch.Tensor, int]:
         return next_token_loss(module, batch[1], pad_id)
 
     trainer = Trainer(trained, optimizer, loss_fn, total_steps, args, processes)
     first_epoch = state["epoch"] + 1
+    checks = name_probes(pairs, maker.taken, count=50, seed=CHECK_SEED)
     while state["epoch"] < args.epochs:
+        if args.name_curriculum and state["epoch"] == args.name_curriculum_after:
+            state["name_curriculum_steps"] = name_curriculum(
+                trained, model, optimizer, maker, checks, args, processes
+            )
         epoch = state["epoch"] + 1
         rng = random.Random(args.seed * 1000 + epoch)
         torch.manual_seed(args.seed * 1000 + epoch + processes.rank)

@@ -84,11 +84,16 @@ def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path, caplog) -> None:
         "--pool-size",
         "20",
     ]
+    names = ["--name-curriculum", "3", "--name-curriculum-after", "1"]
     with caplog.at_level(logging.INFO, logger="attnscope"):
-        gpt.main([*common, "--stop-after", "1", "--span-curriculum", "3", "--name-curriculum", "3"])
-    assert "after 3 span steps" in caplog.text  # the curricula ran before epoch 1
+        gpt.main([*common, *names, "--stop-after", "1", "--span-curriculum", "3"])
+    assert "after 3 span steps" in caplog.text  # the span curriculum ran before epoch 1
+    assert "after 3 name steps" not in caplog.text  # the name curriculum waits for epoch 1
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="attnscope"):
+        gpt.main([*common, *names, "--resume", "--export", str(export)])  # continues to epoch 2
     assert "after 3 name steps" in caplog.text
-    gpt.main([*common, "--resume", "--export", str(export)])  # continues to epoch 2
+    assert "after 3 span steps" not in caplog.text  # a resumed run does not repeat it
     checkpoint = load_checkpoint(export)
     assert checkpoint.config.architecture == "decoder-only"
     assert checkpoint.src_tokenizer is None
