@@ -1,9 +1,10 @@
 """Every error, domain or HTTP, mapped to its status in one place, with a body a person can act
 on: always `{"detail": "<sentence>"}`, never a bare 500 page.
 
-UnknownModelError -> 404; TooLongError, NoPoolError, NoDemonstrationsError and invalid
-requests -> 422; ServerBusy -> 503 with Retry-After; Stopped (the client left) -> 499; anything
-else -> 500, logged.
+UnknownModelError -> 404; TooLongError, NoPoolError, NoDemonstrationsError, OutOfRange (a
+site, head or query the model or the answer does not have) and invalid requests -> 422;
+ServerBusy -> 503 with Retry-After; Stopped (the client left) -> 499; anything else -> 500,
+logged.
 """
 
 import logging
@@ -20,7 +21,7 @@ from app.learning import NoDemonstrationsError
 from app.middleware.security import HEADERS as SECURITY_HEADERS
 from app.prompting import NoPoolError
 from app.registry import UnknownModelError
-from model import Stopped
+from model import OutOfRange, Stopped
 
 log = logging.getLogger("attnscope.errors")
 
@@ -62,7 +63,8 @@ async def unknown_model(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def unservable(_: Request, exc: Exception) -> JSONResponse:
-    """A request the model cannot serve as sent: too long, or demonstrations it has none of."""
+    """A request the model cannot serve as sent: too long, demonstrations it has none of, or a
+    head it does not have."""
     return JSONResponse(status_code=422, content={"detail": str(exc)})
 
 
@@ -117,6 +119,7 @@ def register(app: FastAPI) -> None:
     app.add_exception_handler(TooLongError, unservable)
     app.add_exception_handler(NoPoolError, unservable)
     app.add_exception_handler(NoDemonstrationsError, unservable)
+    app.add_exception_handler(OutOfRange, unservable)
     app.add_exception_handler(ServerBusy, server_busy)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Stopped, client_gone)

@@ -219,27 +219,10 @@ class Inference:
         stop: threading.Event | None = None,
     ) -> tuple[TranslateResponse, Decoded]:
         """Decode and trace `prefix_ids` (after `src_ids`, for a translation model)."""
-        limit_s = self.settings.request_timeout_s
-        if deadline is not None and time.monotonic() > deadline:
-            raise ServerBusy(
-                f"the server is busy: this request waited in line past its {limit_s:g} s "
-                "limit; try again in a moment"
-            )
         started = time.perf_counter()
-        # The request's decoding fields carry the same names as DecodingOptions.
-        options = DecodingOptions(
-            **request.model_dump(include=DECODING_FIELDS),
-            deadline=deadline,
-            stop_ids=stop_ids,
-            stop=stop,
+        decoded, options = self.decoded(
+            checkpoint, request, src_ids, prefix_ids, deadline, stop_ids, stop
         )
-        try:
-            decoded = decode(checkpoint.model, src_ids, prefix_ids, options)
-        except DeadlineExceeded as err:
-            raise ServerBusy(
-                f"the answer took longer than the {limit_s:g} s limit; "
-                "try again, or ask for fewer tokens or a smaller beam"
-            ) from err
         decoded_ms = (time.perf_counter() - started) * 1000
         response = translate_response(checkpoint, decoded)
         response.timing_ms = {
@@ -248,6 +231,38 @@ class Inference:
         }
         response.notes += cut_note(checkpoint, decoded, options, self.settings.max_new_tokens)
         return response, decoded
+
+    def decoded(
+        self,
+        checkpoint: Checkpoint,
+        request: DecodingFields,
+        src_ids: list[int],
+        prefix_ids: list[int],
+        deadline: float | None,
+        stop_ids: tuple[int, ...] = (),
+        stop: threading.Event | None = None,
+    ) -> tuple[Decoded, DecodingOptions]:
+        """Decode within the deadline (ServerBusy past it), with the options it decoded by."""
+        limit_s = self.settings.request_timeout_s
+        if deadline is not None and time.monotonic() > deadline:
+            raise ServerBusy(
+                f"the server is busy: this request waited in line past its {limit_s:g} s "
+                "limit; try again in a moment"
+            )
+        # The request's decoding fields carry the same names as DecodingOptions.
+        options = DecodingOptions(
+            **request.model_dump(include=DECODING_FIELDS),
+            deadline=deadline,
+            stop_ids=stop_ids,
+            stop=stop,
+        )
+        try:
+            return decode(checkpoint.model, src_ids, prefix_ids, options), options
+        except DeadlineExceeded as err:
+            raise ServerBusy(
+                f"the answer took longer than the {limit_s:g} s limit; "
+                "try again, or ask for fewer tokens or a smaller beam"
+            ) from err
 
 
 async def watch(client_gone: ClientGone, stop: threading.Event) -> None:

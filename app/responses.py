@@ -1,5 +1,7 @@
 """From what decoding produced to the API's response schema: tokens as strings, numbers rounded."""
 
+import math
+
 import torch
 
 from app.schemas import (
@@ -7,13 +9,20 @@ from app.schemas import (
     Candidate,
     GenerateResponse,
     HeadScores,
+    InsideResponse,
+    LensLayer,
+    LensStep,
+    LogitLensResponse,
     PositionalEncoding,
     Step,
     TranslateResponse,
 )
-from model import Checkpoint, Decoded, Role, positional_encoding, share_on_keys
+from model import Checkpoint, Decoded, Inside, Lens, Role, positional_encoding, share_on_keys
 
 DECIMALS = 4  # weights are rounded: 4 decimals are more than a heatmap can show
+# Inside a head, numbers are recomputed from one another (z = Σ p v): float32 has about 7
+# significant digits, and 6 decimals keep what it has for values of the size found there.
+INSIDE_DECIMALS = 6
 
 
 def as_json(response: TranslateResponse) -> bytes:
@@ -23,8 +32,7 @@ def as_json(response: TranslateResponse) -> bytes:
 def translate_response(checkpoint: Checkpoint, decoded: Decoded) -> TranslateResponse:
     """Every step and every attention map of one decoding, in the translate shape."""
     tgt = checkpoint.tgt_tokenizer
-    source_tokens = checkpoint.src_tokenizer.tokens(decoded.src_ids) if decoded.src_ids else []
-    query_tokens = tgt.tokens(decoded.decoder_input_ids)
+    source_tokens, query_tokens = tokens_read(checkpoint, decoded)
     steps = [
         Step(
             index=s.index,
@@ -48,7 +56,7 @@ def translate_response(checkpoint: Checkpoint, decoded: Decoded) -> TranslateRes
                 layer=int(layer),
                 kind=kind,
                 query_tokens=source_tokens if stack == "encoder" else query_tokens,
-                key_tokens=query_tokens if (stack, kind) == ("decoder", "self") else source_tokens,
+                key_tokens=keys_of(name, source_tokens, query_tokens),
                 weights=probs.double().round(decimals=DECIMALS).tolist(),
             )
         )
@@ -61,6 +69,87 @@ def translate_response(checkpoint: Checkpoint, decoded: Decoded) -> TranslateRes
         attention=attention,
         timing_ms={},
     )
+
+
+def tokens_read(checkpoint: Checkpoint, decoded: Decoded) -> tuple[list[str], list[str]]:
+    """What the encoder read (none for a GPT) and what the decoder was fed: the rows of every
+    encoder site, and of every decoder site."""
+    source = checkpoint.src_tokenizer.tokens(decoded.src_ids) if decoded.src_ids else []
+    return source, checkpoint.tgt_tokenizer.tokens(decoded.decoder_input_ids)
+
+
+def keys_of(site: str, source_tokens: list[str], decoder_tokens: list[str]) -> list[str]:
+    """A site's key tokens: only decoder self-attention looks at the decoder's own tokens."""
+    stack, _, kind = site.split(".")
+    return decoder_tokens if (stack, kind) == ("decoder", "self") else source_tokens
+
+
+def numbers(values: torch.Tensor) -> list:
+    return values.double().round(decimals=INSIDE_DECIMALS).tolist()
+
+
+def inside_response(
+    checkpoint: Checkpoint, decoded: Decoded, site: str, head: int, query: int, inside: Inside
+) -> InsideResponse:
+    source_tokens, decoder_tokens = tokens_read(checkpoint, decoded)
+    query_tokens = source_tokens if site.startswith("encoder.") else decoder_tokens
+    c = checkpoint.config
+    return InsideResponse(
+        model=checkpoint.name,
+        site=site,
+        head=head,
+        query=query,
+        d_model=c.d_model,
+        d_head=c.d_head,
+        query_tokens=query_tokens,
+        query_token=query_tokens[query],
+        key_tokens=keys_of(site, source_tokens, decoder_tokens),
+        x=numbers(inside.x),
+        token_embedding=None if inside.token_embedding is None else numbers(inside.token_embedding),
+        positional_encoding=(
+            None if inside.positional_encoding is None else numbers(inside.positional_encoding)
+        ),
+        q=numbers(inside.q),
+        k=numbers(inside.k),
+        v=numbers(inside.v),
+        scores=numbers(inside.scores),
+        scaled=numbers(inside.scaled),
+        masked=[None if math.isinf(value) else value for value in numbers(inside.masked)],
+        probs=numbers(inside.probs),
+        z=numbers(inside.z),
+        heads_z=numbers(inside.heads_z),
+        output=numbers(inside.output),
+        residual=numbers(inside.residual),
+        norm=numbers(inside.norm),
+        feed_forward=numbers(inside.feed_forward),
+        feed_forward_residual=numbers(inside.feed_forward_residual),
+        feed_forward_norm=numbers(inside.feed_forward_norm),
+        timing_ms={},
+    )
+
+
+def lens_response(checkpoint: Checkpoint, decoded: Decoded, lens: Lens) -> LogitLensResponse:
+    """Rounded as the steps' candidates are, so the last layer's equal them."""
+    tgt = checkpoint.tgt_tokenizer
+    ids, probs = lens.ids.tolist(), lens.probs.double().round(decimals=DECIMALS).tolist()
+    steps = [
+        LensStep(
+            index=step.index,
+            token=tgt.tokens([step.token_id])[0],
+            layers=[
+                LensLayer(
+                    layer=layer,
+                    top=[
+                        Candidate(token=token, prob=prob)
+                        for token, prob in zip(tgt.tokens(ids[s][n]), probs[s][n], strict=True)
+                    ],
+                )
+                for n, layer in enumerate(lens.layers)
+            ],
+        )
+        for s, step in enumerate(decoded.steps)
+    ]
+    return LogitLensResponse(model=checkpoint.name, layers=lens.layers, steps=steps, timing_ms={})
 
 
 def generate_response(

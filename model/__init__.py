@@ -34,6 +34,7 @@ from model.decoding import (
     decode,
 )
 from model.demonstrations import DemonstrationPool, read_pool
+from model.inside import Inside, Lens, OutOfRange, check_site, inside_head, logit_lens
 from model.layers import positional_encoding
 from model.prompts import (
     CUE,
@@ -87,7 +88,10 @@ __all__ = [
     "Decoded",
     "DecodingOptions",
     "DemonstrationPool",
+    "Inside",
     "KVCache",
+    "Lens",
+    "OutOfRange",
     "Pair",
     "PromptIds",
     "Role",
@@ -101,13 +105,16 @@ __all__ = [
     "answer_stop_ids",
     "asks_for_answer",
     "build_model",
+    "check_site",
     "decode",
     "encode_prompt",
     "greedy_batch",
     "head_score_table",
     "head_scores_on",
     "induction_score",
+    "inside_head",
     "load_checkpoint",
+    "logit_lens",
     "parameter_count",
     "positional_encoding",
     "previous_token_score",

@@ -8,6 +8,7 @@ Masks are boolean and broadcast to (B, H, Tq, Tk): True where a query may look a
 """
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -17,14 +18,30 @@ from model.cache import KVCache
 from model.trace import AttentionTrace
 
 
+class AttentionSteps(NamedTuple):
+    """softmax(Q Kᵀ / √Dh) one step at a time, each (B, H, Tq, Tk)."""
+
+    scores: torch.Tensor  # Q Kᵀ: each query's dot product with each key
+    scaled: torch.Tensor  # ÷ √Dh, so that wide heads do not saturate the softmax
+    masked: torch.Tensor  # -inf where a query may not look
+    probs: torch.Tensor  # the softmax of each row: it sums to 1
+
+
+def attention_steps(
+    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None
+) -> AttentionSteps:
+    """Every step of softmax(Q Kᵀ / √Dh) for q (B, H, Tq, Dh) and k (B, H, Tk, Dh)."""
+    scores = q @ k.transpose(-2, -1)  # (B, H, Tq, Tk)
+    scaled = scores / math.sqrt(q.size(-1))
+    masked = scaled if mask is None else scaled.masked_fill(~mask, float("-inf"))
+    return AttentionSteps(scores, scaled, masked, F.softmax(masked, dim=-1))
+
+
 def attention_probs(
     q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """softmax(Q Kᵀ / √Dh) for q (B, H, Tq, Dh) and k (B, H, Tk, Dh): each row sums to 1."""
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # (B, H, Tq, Tk)
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    return F.softmax(scores, dim=-1)  # (B, H, Tq, Tk)
+    """softmax(Q Kᵀ / √Dh): each row sums to 1."""
+    return attention_steps(q, k, mask).probs  # (B, H, Tq, Tk)
 
 
 def attention(
@@ -92,11 +109,15 @@ class MultiHeadAttention(nn.Module):
                 v = torch.cat([cached[1], v], dim=2)
             if cache is not None:
                 cache.put(self.name, k, v)
-        probs = attention_probs(q, k, mask)  # (B, H, Tq, Tk)
+        steps = attention_steps(q, k, mask)
+        probs = steps.probs  # (B, H, Tq, Tk)
         if trace is not None:
             trace.record(self.name, probs)
         # Dropout after recording, so the trace shows the weights the model computed.
-        out = self.dropout(probs) @ v  # (B, H, Tq, Dh)
-        b, _, t_q, _ = out.shape
-        out = out.transpose(1, 2).reshape(b, t_q, -1)  # (B, Tq, D)
-        return self.out_proj(out)
+        z = self.dropout(probs) @ v  # (B, H, Tq, Dh)
+        b, _, t_q, _ = z.shape
+        joined = z.transpose(1, 2).reshape(b, t_q, -1)  # (B, Tq, D): the heads side by side
+        if trace is not None:
+            trace.keep(self.name, x=x, q=q, k=k, v=v, scores=steps.scores, scaled=steps.scaled)
+            trace.keep(self.name, masked=steps.masked, z=z, joined=joined)
+        return self.out_proj(joined)

@@ -113,6 +113,14 @@ def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> t
     return logits
 
 
+def next_token_probs(logits: torch.Tensor, options: DecodingOptions) -> torch.Tensor:
+    """The distribution a greedy or sampling step chooses from, and records (last dim): for
+    sampling, after the temperature, top-k and top-p."""
+    if options.strategy == "sample":
+        logits = filter_logits(logits / options.temperature, options.top_k, options.top_p)
+    return F.softmax(logits, dim=-1)
+
+
 def device_of(model: Seq2Seq) -> torch.device:
     """Where the model's weights are: every tensor decoding makes goes there too."""
     return next(model.parameters()).device
@@ -154,12 +162,10 @@ def _greedy_or_sample(
     steps: list[Step] = []
     for index in range(options.max_new_tokens):
         _check(options)
+        probs = next_token_probs(logits[0], options)
         if options.strategy == "sample":
-            scaled = filter_logits(logits[0] / options.temperature, options.top_k, options.top_p)
-            probs = F.softmax(scaled, dim=-1)  # the distribution actually sampled from
             token = int(torch.multinomial(probs, 1, generator=generator).item())
         else:
-            probs = F.softmax(logits[0], dim=-1)
             token = int(probs.argmax().item())
         steps.append(_record(index, token, probs, options.top_n))
         output.append(token)
@@ -227,10 +233,14 @@ def _beam_search(
 
 
 def trace_pass(
-    model: Seq2Seq, src_ids: list[int], decoder_input_ids: list[int]
+    model: Seq2Seq,
+    src_ids: list[int],
+    decoder_input_ids: list[int],
+    trace: AttentionTrace | None = None,
 ) -> tuple[AttentionTrace, torch.Tensor]:
-    """One forward pass with a trace; returns it with the logits (1, T, V) of every position."""
-    trace = AttentionTrace()
+    """One forward pass with a trace (a new one, or `trace`); returns it with the logits
+    (1, T, V) of every position."""
+    trace = AttentionTrace() if trace is None else trace
     memory = memory_mask = None
     device = device_of(model)
     if src_ids:

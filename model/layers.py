@@ -30,24 +30,37 @@ def positional_encoding(max_len: int, d_model: int) -> torch.Tensor:
 
 
 class Embedding(nn.Module):
-    """Token embedding scaled by √d_model, plus the fixed sinusoidal position of each token."""
+    """Token embedding scaled by √d_model, plus the fixed sinusoidal position of each token.
 
-    def __init__(self, vocab_size: int, d_model: int, max_len: int, dropout: float) -> None:
+    `name` (`encoder.embed`, `decoder.embed`) is where a trace that keeps intermediates finds
+    the two parts and their sum.
+    """
+
+    def __init__(
+        self, vocab_size: int, d_model: int, max_len: int, dropout: float, name: str = "embed"
+    ) -> None:
         super().__init__()
+        self.name = name
         self.d_model = d_model
         self.tokens = nn.Embedding(vocab_size, d_model)
         self.register_buffer("positions", positional_encoding(max_len, d_model), persistent=False)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, ids: torch.Tensor, start: int = 0) -> torch.Tensor:
+    def forward(
+        self, ids: torch.Tensor, start: int = 0, trace: AttentionTrace | None = None
+    ) -> torch.Tensor:
         """ids (B, T) at positions start..start+T-1 -> (B, T, D)."""
         t = ids.size(1)
         if start + t > self.positions.size(0):
             raise ValueError(
                 f"sequence of {start + t} tokens is longer than max_len {self.positions.size(0)}"
             )
-        x = self.tokens(ids) * math.sqrt(self.d_model) + self.positions[start : start + t]
-        return self.dropout(x)
+        tokens = self.tokens(ids) * math.sqrt(self.d_model)  # (B, T, D)
+        positions = self.positions[start : start + t]  # (T, D)
+        x = self.dropout(tokens + positions)
+        if trace is not None:
+            trace.keep(self.name, tokens=tokens, positions=positions[None], out=x)
+        return x
 
 
 class FeedForward(nn.Module):
@@ -65,6 +78,23 @@ class FeedForward(nn.Module):
         return self.net(x)
 
 
+def add_norm(
+    x: torch.Tensor,
+    sublayer_out: torch.Tensor,
+    norm: nn.LayerNorm,
+    dropout: nn.Dropout,
+    name: str,
+    trace: AttentionTrace | None,
+) -> torch.Tensor:
+    """The figure's "Add & Norm" box: LayerNorm(x + Sublayer(x)). A trace that keeps
+    intermediates gets `{name}.out` (the sublayer's), `.resid` (the sum) and `.norm`."""
+    resid = x + dropout(sublayer_out)
+    out = norm(resid)
+    if trace is not None:
+        trace.keep(name, out=sublayer_out, resid=resid, norm=out)
+    return out
+
+
 class EncoderBlock(nn.Module):
     """Self-attention over the source, Add & Norm, feed-forward, Add & Norm."""
 
@@ -73,14 +103,16 @@ class EncoderBlock(nn.Module):
         self.self_attn = MultiHeadAttention(f"encoder.{layer}.self", d_model, n_heads, dropout)
         self.norm1 = nn.LayerNorm(d_model)
         self.ffn = FeedForward(d_model, d_ff)
+        self.ffn_name = f"encoder.{layer}.ffn"
         self.norm2 = nn.LayerNorm(d_model)
         self.dropout = nn.Dropout(dropout)
 
     def forward(
         self, x: torch.Tensor, src_mask: torch.Tensor | None, trace: AttentionTrace | None = None
     ) -> torch.Tensor:
-        x = self.norm1(x + self.dropout(self.self_attn(x, x, src_mask, trace)))
-        return self.norm2(x + self.dropout(self.ffn(x)))
+        attended = self.self_attn(x, x, src_mask, trace)
+        x = add_norm(x, attended, self.norm1, self.dropout, self.self_attn.name, trace)
+        return add_norm(x, self.ffn(x), self.norm2, self.dropout, self.ffn_name, trace)
 
 
 class DecoderBlock(nn.Module):
@@ -102,6 +134,7 @@ class DecoderBlock(nn.Module):
         )
         self.norm2 = nn.LayerNorm(d_model) if cross else None
         self.ffn = FeedForward(d_model, d_ff)
+        self.ffn_name = f"decoder.{layer}.ffn"
         self.norm3 = nn.LayerNorm(d_model)
         self.dropout = nn.Dropout(dropout)
 
@@ -114,10 +147,11 @@ class DecoderBlock(nn.Module):
         trace: AttentionTrace | None = None,
         cache: KVCache | None = None,
     ) -> torch.Tensor:
-        x = self.norm1(x + self.dropout(self.self_attn(x, x, tgt_mask, trace, cache)))
+        attended = self.self_attn(x, x, tgt_mask, trace, cache)
+        x = add_norm(x, attended, self.norm1, self.dropout, self.self_attn.name, trace)
         if self.cross_attn is not None and self.norm2 is not None:
             if memory is None:
                 raise ValueError("an encoder-decoder block needs the encoder output (memory)")
             attended = self.cross_attn(x, memory, memory_mask, trace, cache)
-            x = self.norm2(x + self.dropout(attended))
-        return self.norm3(x + self.dropout(self.ffn(x)))
+            x = add_norm(x, attended, self.norm2, self.dropout, self.cross_attn.name, trace)
+        return add_norm(x, self.ffn(x), self.norm3, self.dropout, self.ffn_name, trace)

@@ -2,7 +2,7 @@
 
 One model serves many requests at once, so nothing about a single call may live on a module.
 `AttentionTrace` collects attention probabilities by site name (TransformerLens-style names,
-without its global hooks).
+without its global hooks), and, when asked, every intermediate of the forward pass as well.
 """
 
 from dataclasses import dataclass, field
@@ -16,9 +16,14 @@ class AttentionTrace:
     """Attention probabilities (after softmax, before dropout) of one sequence, by site name.
 
     Each entry has shape (H, Tq, Tk). Sites record in the order the forward pass visits them.
+
+    `activations` is None unless the caller wants the intermediates too (`AttentionTrace(
+    activations={})`): then every module keeps what it computed under a dotted name below its
+    own, `decoder.1.cross.q`, `encoder.0.ffn.norm` (tests/model/test_inside.py lists them all).
     """
 
     probs: dict[str, torch.Tensor] = field(default_factory=dict)
+    activations: dict[str, torch.Tensor] | None = None
 
     def record(self, name: str, probs: torch.Tensor) -> None:
         if probs.dim() != 4 or probs.size(0) != 1:
@@ -26,6 +31,16 @@ class AttentionTrace:
                 f"{name}: a trace holds one sequence, got probs of shape {tuple(probs.shape)}"
             )
         self.probs[name] = probs[0].detach()
+
+    def keep(self, owner: str, **tensors: torch.Tensor) -> None:
+        """Keep intermediates as `{owner}.{part}`, batch dimension dropped, if this trace keeps
+        them at all (a plain trace ignores this)."""
+        if self.activations is None:
+            return
+        for part, tensor in tensors.items():
+            if tensor.size(0) != 1:
+                raise ValueError(f"{owner}.{part}: a trace holds one sequence, got {tensor.shape}")
+            self.activations[f"{owner}.{part}"] = tensor[0].detach()
 
     @classmethod
     def joined(cls, parts: "list[AttentionTrace]") -> "AttentionTrace":

@@ -23,7 +23,7 @@ class Encoder(nn.Module):
     def __init__(self, config: TransformerConfig) -> None:
         super().__init__()
         c = config
-        self.embed = Embedding(c.src_vocab_size, c.d_model, c.max_len, c.dropout)
+        self.embed = Embedding(c.src_vocab_size, c.d_model, c.max_len, c.dropout, "encoder.embed")
         self.blocks = nn.ModuleList(
             EncoderBlock(i, c.d_model, c.n_heads, c.d_ff, c.dropout)
             for i in range(c.n_encoder_layers)
@@ -32,7 +32,7 @@ class Encoder(nn.Module):
     def forward(
         self, src: torch.Tensor, src_mask: torch.Tensor | None, trace: AttentionTrace | None = None
     ) -> torch.Tensor:
-        x = self.embed(src)  # (B, Ts, D)
+        x = self.embed(src, trace=trace)  # (B, Ts, D)
         for block in self.blocks:
             x = block(x, src_mask, trace)
         return x
@@ -44,7 +44,7 @@ class Decoder(nn.Module):
     def __init__(self, config: TransformerConfig, cross: bool) -> None:
         super().__init__()
         c = config
-        self.embed = Embedding(c.tgt_vocab_size, c.d_model, c.max_len, c.dropout)
+        self.embed = Embedding(c.tgt_vocab_size, c.d_model, c.max_len, c.dropout, "decoder.embed")
         self.blocks = nn.ModuleList(
             DecoderBlock(i, c.d_model, c.n_heads, c.d_ff, c.dropout, cross)
             for i in range(c.n_decoder_layers)
@@ -66,10 +66,15 @@ class Decoder(nn.Module):
         t = tgt.size(1)
         # (1, 1, T, start + T); one new token may see every key, so it needs no mask.
         mask = causal_mask(t, start + t, tgt.device) if t > 1 else None
-        x = self.embed(tgt, start)  # (B, T, D)
+        x = self.embed(tgt, start, trace)  # (B, T, D)
         for block in self.blocks:
             x = block(x, mask, memory, memory_mask, trace, cache)
-        return self.lm_head(x)  # (B, T, V)
+        return self.readout(x)  # (B, T, V)
+
+    def readout(self, x: torch.Tensor) -> torch.Tensor:
+        """Vectors (..., D) -> vocabulary logits (..., V): what follows the last block. The logit
+        lens reads every layer's output through it."""
+        return self.lm_head(x)
 
 
 def init_weights(module: nn.Module, d_model: int) -> None:

@@ -7,13 +7,18 @@ so /openapi.json and the 422s agree with the settings. Errors are mapped in app/
 from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import InferenceDep, RegistryDep
+from app.inside import inside_json, lens_json
 from app.learning import learn_json
 from app.schemas import (
     GenerateRequest,
     GenerateResponse,
     HeadScores,
+    InsideRequest,
+    InsideResponse,
     LearnRequest,
     LearnResponse,
+    LensRequest,
+    LogitLensResponse,
     ModelInfo,
     PositionalEncoding,
     Problem,
@@ -38,6 +43,8 @@ def build_router(settings: Settings) -> APIRouter:
     TranslateBody = limited(TranslateRequest, settings)  # noqa: N806 (a class)
     GenerateBody = limited(GenerateRequest, settings)  # noqa: N806 (a class)
     LearnBody = limited(LearnRequest, settings)  # noqa: N806 (a class)
+    InsideBody = limited(InsideRequest, settings)  # noqa: N806 (a class)
+    LensBody = limited(LensRequest, settings)  # noqa: N806 (a class)
 
     @router.get("/models")
     def list_models(registry: RegistryDep) -> list[ModelInfo]:
@@ -65,6 +72,22 @@ def build_router(settings: Settings) -> APIRouter:
         and in the weights (a few gradient steps on a copy, which then answers the query
         alone); both answers, side by side."""
         content = await learn_json(inference, body, request.is_disconnected)
+        return Response(content, media_type="application/json")
+
+    @router.post("/inside", response_model=InsideResponse, responses=INFERENCE_ERRORS)
+    async def open_a_head(body: InsideBody, request: Request, inference: InferenceDep) -> Response:
+        """Open one cell of a heatmap: x, q, K, V, the scores, scaled, masked, softmax, z, the
+        heads joined, W_O, Add & Norm and the feed-forward, as the model computed them."""
+        content = await inside_json(inference, body, request.is_disconnected)
+        return Response(content, media_type="application/json")
+
+    @router.post("/logit-lens", response_model=LogitLensResponse, responses=INFERENCE_ERRORS)
+    async def read_every_layer(
+        body: LensBody, request: Request, inference: InferenceDep
+    ) -> Response:
+        """What the output layer would predict from the embedding and from each decoder layer,
+        at every decoding step; the last layer's top tokens are the step's candidates."""
+        content = await lens_json(inference, body, request.is_disconnected)
         return Response(content, media_type="application/json")
 
     @router.get("/head-scores", responses={**ERRORS, **BUSY})  # computed once, under admission

@@ -1,5 +1,13 @@
 """The JSON contract of the API: requests are strict, responses say exactly what they hold."""
 
+from app.schemas.inside import (
+    InsideRequest,
+    InsideResponse,
+    LensLayer,
+    LensRequest,
+    LensStep,
+    LogitLensResponse,
+)
 from app.schemas.requests import (
     LEARNING,
     MAX_BEAM_SIZE,
@@ -40,8 +48,14 @@ __all__ = [
     "GenerateRequest",
     "GenerateResponse",
     "HeadScores",
+    "InsideRequest",
+    "InsideResponse",
     "LearnRequest",
     "LearnResponse",
+    "LensLayer",
+    "LensRequest",
+    "LensStep",
+    "LogitLensResponse",
     "ModelInfo",
     "PositionalEncoding",
     "Problem",

@@ -238,8 +238,9 @@ def limited(model: type[Request], settings: Settings) -> type[Request]:
         base = model.model_fields.get(name)
         if base is not None:
             overrides[name] = (
-                str,
+                base.annotation,
                 Field(
+                    base.default,  # required stays required
                     max_length=cap,
                     description=base.description,
                     examples=base.examples,

@@ -92,7 +92,7 @@ const label = (token) => escapeLabel(shownToken(token));
  * a `%{...}` placeholder, they are put beside one (and escaped).
  * @param {[string, string][]} lines
  */
-function hover(lines) {
+export function hover(lines) {
   const shown = lines.map(([word, value]) => `${escapeLabel(word)} ${value}`);
   return `${shown.join("<br>")}<extra></extra>`;
 }

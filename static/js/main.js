@@ -15,6 +15,7 @@ import {
   writeControls,
 } from "./widgets/controls.js";
 import { byId, markRendered, measureUntilPainted, showOnly } from "./widgets/dom.js";
+import { bindInside, renderInside } from "./widgets/inside.js";
 import { bindNav, renderNav } from "./widgets/nav.js";
 import { draw, PLOT_CONFIG, plotly } from "./widgets/plots.js";
 import { renderSteps, stopPlaying, togglePlay } from "./widgets/step-panel.js";
@@ -49,6 +50,8 @@ const state = /** @type {State} */ ({
   player: null,
   compare: { response: null, note: "" },  // the GPT's prompt sentence, translated (side by side)
   scores: null,  // the GPT's head scores, loaded once
+  opened: { answer: null, cell: "", response: null, note: "" },  // inside a head (widgets/inside.js)
+  lens: { answer: null, response: null, note: "" },  // the logit lens of the answer on screen
 });
 /** @type {App} */
 const app = { state, page, render, submit };
@@ -166,6 +169,7 @@ function render() {
   renderAttention(state, response, words);
   renderSteps(app, view, response);
   view.render?.(app, response);
+  renderInside(app);
   syncUrl();
   markRendered();
 }
@@ -195,6 +199,7 @@ function bindEvents() {
     }
   });
   bindNav(setMode);
+  bindInside(app);
   window.addEventListener("popstate", openUrl);
   for (const id of settingKeys) {
     byId(id)?.addEventListener("change", () => { readControls(state, keys); render(); });

@@ -16,10 +16,11 @@ export const DECODING_KEYS = ["strategy", "beam_size", "temperature", "top_k", "
   "max_new_tokens", "seed"];
 /**
  * The attention view state, shared by every view: site kind (`view`, whose default is the
- * current view's first site), layer, head and step.
+ * current view's first site), layer, head, step, and the cell opened inside a head (`inside`,
+ * `site/head/query`, or "" for none).
  */
 const ATTENTION_DEFAULTS = Object.freeze({
-  view: "", layer: 0, head: /** @type {number | "mean"} */ ("mean"), step: 0 });
+  view: "", layer: 0, head: /** @type {number | "mean"} */ ("mean"), step: 0, inside: "" });
 const SHARED_KEYS = [...DECODING_KEYS, ...Object.keys(ATTENTION_DEFAULTS)];
 
 /**

@@ -27,6 +27,23 @@
  *             induction: Record<string, number[]>,
  *             previous_token: Record<string, number[]>,
  *             induction_on_text: Record<string, Record<string, number[]>>}} HeadScores */
+/** POST /api/inside: one query of one head, every number in the order the model computes it
+ * (D = d_model, Dh = d_head, Tk = key_tokens.length); `masked` is null where the mask hides a
+ * key; the token embedding and positional encoding only where x is the embedding.
+ * @typedef {{model: string, site: string, head: number, query: number, d_model: number,
+ *            d_head: number, query_tokens: string[], query_token: string, key_tokens: string[],
+ *            x: number[], token_embedding: number[] | null,
+ *            positional_encoding: number[] | null, q: number[], k: number[][], v: number[][],
+ *            scores: number[], scaled: number[], masked: (number | null)[], probs: number[],
+ *            z: number[], heads_z: number[], output: number[], residual: number[],
+ *            norm: number[], feed_forward: number[], feed_forward_residual: number[],
+ *            feed_forward_norm: number[], timing_ms: Record<string, number>}} InsideResponse */
+/** POST /api/logit-lens: per step, what the output layer would predict from the embedding
+ * (`decoder.embed`) and from each layer's output (`decoder.0`, ...).
+ * @typedef {{layer: string, top: Candidate[]}} LensLayer */
+/** @typedef {{index: number, token: string, layers: LensLayer[]}} LensStep */
+/** @typedef {{model: string, layers: string[], steps: LensStep[],
+ *             timing_ms: Record<string, number>}} LogitLensResponse */
 /** @typedef {{name: string, architecture: "encoder-decoder" | "decoder-only",
  *             source_language: string | null, target_language: string, n_layers: number,
  *             n_heads: number, d_model: number, parameters: number,

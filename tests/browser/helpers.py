@@ -44,7 +44,8 @@ def submit(page: Page, text: str) -> None:
     wait_until(
         page,
         f"Number(document.body.dataset.rendered) > {before} && "
-        "!document.getElementById('translate-form').classList.contains('busy')",
+        "!document.getElementById('translate-form').classList.contains('busy') && "
+        "document.getElementById('lens-strip').dataset.state !== 'loading'",
     )
 
 

@@ -45,7 +45,9 @@
  *   response: TranslateResponse | GenerateResponse | null, shown: Record<string, any> | null,
  *   error: string, stale: boolean, busy: boolean, requests: number, player: number | null,
  *   compare: {response: TranslateResponse | null, note: string},
- *   scores: import("../types.js").HeadScores | null}} State
+ *   scores: import("../types.js").HeadScores | null, inside: string,
+ *   opened: import("../widgets/inside.js").Opened,
+ *   lens: import("../widgets/lens.js").LensState}} State
  */
 
 /**

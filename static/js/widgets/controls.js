@@ -77,11 +77,11 @@ export function renderSettings(view, views) {
 }
 
 /**
- * Fill a <select> with options when they change.
+ * Fill a <select> with options when they (or their labels) change.
  * @param {HTMLSelectElement} select @param {(string | number)[]} values @param {string[]} labels
  */
 export function setOptions(select, values, labels) {
-  const wanted = values.map(String).join("|");
+  const wanted = JSON.stringify([values.map(String), labels]);
   if (select.dataset.values !== wanted) {
     select.replaceChildren(...values.map((v, i) => new Option(labels[i], String(v))));
     select.dataset.values = wanted;

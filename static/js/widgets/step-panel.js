@@ -6,6 +6,7 @@ import { candidateBars, prefixTokens, stepRow } from "../steps.js";
 import { format } from "../text.js";
 import { drawBars } from "./bars.js";
 import { byId } from "./dom.js";
+import { renderLens } from "./lens.js";
 
 /** @typedef {import("../views/view.js").App} App */
 /** @typedef {import("../views/view.js").View} View */
@@ -35,6 +36,7 @@ export function renderSteps(app, view, response) {
     if (role === "current") span.setAttribute("aria-current", "step");
     return span;
   }));
+  renderLens(app);
   const step = response.steps[state.step];
   if (!step) return;
   drawBars(byId("candidates-plot"), candidateBars(step));
