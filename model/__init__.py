@@ -8,6 +8,16 @@ the modules can change shape behind these names. model/ imports nothing from app
 from model.adaptation import adapted
 from model.batched import greedy_batch
 from model.cache import KVCache
+from model.chat import (
+    STAGES,
+    ChatIds,
+    ChatRole,
+    ChatTemplate,
+    Stage,
+    chat_meta,
+    encode_chat,
+    unspelled_markers,
+)
 from model.checkpoint import (
     CHECKPOINTS_DIR,
     METRICS,
@@ -47,6 +57,7 @@ from model.prompts import (
     prompt_roles,
     prompt_text,
 )
+from model.reward import RewardModel, score_answer, sequence_ends
 from model.scores import (
     head_score_table,
     head_scores_on,
@@ -80,8 +91,12 @@ __all__ = [
     "SHIPPED_GPT",
     "SHIPPED_MODELS",
     "SHIPPED_TRANSLATORS",
+    "STAGES",
     "Architecture",
     "AttentionTrace",
+    "ChatIds",
+    "ChatRole",
+    "ChatTemplate",
     "Checkpoint",
     "CheckpointError",
     "DeadlineExceeded",
@@ -94,8 +109,10 @@ __all__ = [
     "OutOfRange",
     "Pair",
     "PromptIds",
+    "RewardModel",
     "Role",
     "Seq2Seq",
+    "Stage",
     "Stopped",
     "Strategy",
     "Tokenizer",
@@ -105,8 +122,10 @@ __all__ = [
     "answer_stop_ids",
     "asks_for_answer",
     "build_model",
+    "chat_meta",
     "check_site",
     "decode",
+    "encode_chat",
     "encode_prompt",
     "greedy_batch",
     "head_score_table",
@@ -123,11 +142,14 @@ __all__ = [
     "prompt_text",
     "read_pool",
     "save_checkpoint",
+    "score_answer",
+    "sequence_ends",
     "share_on_keys",
     "shipped_checkpoint",
     "text_spans",
     "tie_state_dict",
     "train_mixed_tokenizer",
     "train_tokenizer",
+    "unspelled_markers",
     "untied_state_dict",
 ]

@@ -1,7 +1,10 @@
 """Save and load a model directory: safetensors weights, JSON config, tokenizers, checksums.
 
 Weights load with safetensors only (no pickle, so a file cannot run code), and every file is
-checked against the sha256 recorded beside it before it is used.
+checked against the sha256 recorded beside it before it is used. config.json may record the
+`stage` of training that made the weights and the chat template they read (model/chat.py); a
+checkpoint without them is a base model without a template. A reward model's weights are a
+GPT's plus its scalar head (model/reward.py).
 """
 
 import hashlib
@@ -14,8 +17,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from model.chat import STAGES, ChatTemplate, Stage, chat_meta
 from model.config import TransformerConfig
 from model.demonstrations import read_pool
+from model.reward import RewardModel
 from model.tokenizer import Tokenizer
 from model.transformer import Seq2Seq, build_model
 
@@ -43,13 +48,15 @@ class Checkpoint:
     """A loaded model with everything needed to run it and to describe it."""
 
     name: str
-    model: Seq2Seq
+    model: Seq2Seq | RewardModel  # a RewardModel when stage is "reward"
     config: TransformerConfig
     src_tokenizer: Tokenizer | None  # None for a decoder-only model
     tgt_tokenizer: Tokenizer
     meta: dict[str, Any] = field(default_factory=dict)  # direction, languages, training recipe
     metrics: dict[str, Any] = field(default_factory=dict)
     pool: list[tuple[str, str]] = field(default_factory=list)  # demonstrations (GPT), or none
+    stage: Stage = "base"  # base, sft, reward or rlhf (model/chat.py)
+    template: ChatTemplate | None = None  # the chat template the weights read, if any
 
 
 def sha256_of(path: Path) -> str:
@@ -60,7 +67,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def untied_state_dict(model: Seq2Seq, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+def untied_state_dict(
+    model: Seq2Seq | RewardModel, dtype: torch.dtype | None = None
+) -> dict[str, torch.Tensor]:
     """State dict without the tied output matrix: safetensors stores each tensor once."""
     return {
         name: (tensor if dtype is None else tensor.to(dtype)).detach().cpu().contiguous()
@@ -77,7 +86,7 @@ def tie_state_dict(state: dict[str, torch.Tensor], config: TransformerConfig) ->
 
 def save_checkpoint(
     directory: Path,
-    model: Seq2Seq,
+    model: Seq2Seq | RewardModel,
     src_tokenizer: Tokenizer | None,
     tgt_tokenizer: Tokenizer,
     meta: dict[str, Any],
@@ -85,9 +94,18 @@ def save_checkpoint(
     dtype: torch.dtype = torch.float16,
     pool: list[tuple[str, str]] | None = None,
     pool_credit: list[str] | None = None,
+    stage: Stage | None = None,
+    template: ChatTemplate | None = None,
 ) -> None:
     """Write the directory; fp16 by default (half the size, no measurable loss in BLEU). A GPT
-    may ship a demonstration pool, each pair with its attribution line."""
+    may ship a demonstration pool, each pair with its attribution line, and record its stage
+    and chat template (none given: config.json records neither, as before stages existed)."""
+    if isinstance(model, RewardModel) != (stage == "reward"):
+        raise ValueError("a RewardModel is saved with stage 'reward', and only a RewardModel")
+    if stage is not None:
+        meta = {**meta, **chat_meta(stage, template)}
+    elif template is not None:
+        raise ValueError("a chat template is saved with the stage that trained on it")
     directory.mkdir(parents=True, exist_ok=True)
     config: TransformerConfig = model.config
     state = untied_state_dict(model, dtype)
@@ -152,7 +170,11 @@ def load_checkpoint(directory: Path, name: str | None = None) -> Checkpoint:
         raise CheckpointError(
             f"{directory / WEIGHTS} is not a readable safetensors file: {err}"
         ) from err
-    model = build_model(config)
+    stage, template = read_stage(raw, directory)
+    try:
+        model = RewardModel(config) if stage == "reward" else build_model(config)
+    except ValueError as err:
+        raise CheckpointError(f"{directory / CONFIG}: {err}") from err
     state = {k: v.float() for k, v in state.items()}
     tie_state_dict(state, config)
     try:
@@ -176,7 +198,22 @@ def load_checkpoint(directory: Path, name: str | None = None) -> Checkpoint:
         meta=raw,
         metrics=metrics,
         pool=pool,
+        stage=stage,
+        template=template,
     )
+
+
+def read_stage(raw: dict[str, Any], directory: Path) -> tuple[Stage, ChatTemplate | None]:
+    """The stage and chat template config.json records (taken out of `raw`); a checkpoint
+    from before stages existed is a base model without a template."""
+    stage = raw.pop("stage", "base")
+    if stage not in STAGES:
+        raise CheckpointError(f"{directory / CONFIG} names an unknown stage {stage!r}")
+    template = raw.pop("chat_template", None)
+    try:
+        return stage, None if template is None else ChatTemplate.from_dict(template)
+    except ValueError as err:
+        raise CheckpointError(f"{directory / CONFIG} has an invalid chat template: {err}") from err
 
 
 def shipped_checkpoint(name: str) -> Path:
