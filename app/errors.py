@@ -1,7 +1,8 @@
 """Every error, domain or HTTP, mapped to its status in one place, with a body a person can act
 on: always `{"detail": "<sentence>"}`, never a bare 500 page.
 
-UnknownModelError -> 404; TooLongError, NoPoolError, NoDemonstrationsError, OutOfRange (a
+UnknownModelError (no such model, or one of another kind: a reward model asked to write, a
+GPT asked to score) -> 404; TooLongError, NoPoolError, NoDemonstrationsError, OutOfRange (a
 site, head or query the model or the answer does not have) and invalid requests -> 422;
 ServerBusy -> 503 with Retry-After; Stopped (the client left) -> 499; anything else -> 500,
 logged.

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from app.admission import Admission, ServerBusy
 from app.notes import cut_note, input_notes, prompt_notes
-from app.prompting import built_prompt
+from app.prompting import built_prompt, chat_prompt, template_notes, templated
 from app.registry import Registry, UnknownModelError
 from app.responses import (
     as_json,
@@ -37,6 +37,7 @@ from app.schemas import (
 from app.settings import Settings
 from model import (
     NEWLINE,
+    ChatIds,
     Checkpoint,
     DeadlineExceeded,
     Decoded,
@@ -53,7 +54,8 @@ log = logging.getLogger("attnscope.inference")
 T = TypeVar("T")
 ClientGone = Callable[[], Awaitable[bool]]  # e.g. Starlette's request.is_disconnected
 Checked = tuple[Checkpoint, list[int]]  # the model and the request's tokens, checked to fit
-Prompted = tuple[Checkpoint, str, list[int]]  # the GPT, the prompt it reads, and its tokens
+# The GPT, the prompt it reads, its tokens (after <s>), and their chat roles when templated.
+Prompted = tuple[Checkpoint, str, list[int], ChatIds | None]
 CLIENT_CHECK_S = 0.1  # how often a request's connection is checked while it is decoded
 DECODING_FIELDS = {field.name for field in fields(DecodingOptions)}
 SEED_TEXT = "我有一只猫。"  # the textbook example: the page opens with it already translated
@@ -154,19 +156,24 @@ class Inference:
         return checkpoint, src_ids
 
     def prompt_ids(self, request: GenerateRequest) -> Prompted:
-        """The GPT asked for, the prompt it reads (demonstrations included) and its tokens,
-        checked: they fit with room to answer."""
+        """The GPT asked for, the prompt it reads (demonstrations included, in its chat
+        template when it has one) and its tokens, checked: they fit with room to answer."""
         checkpoint = self.registry.gpt(request.model)
         pool = self.registry.pools.get(checkpoint.name)
-        prompt = built_prompt(request, checkpoint.name, pool)
-        prompt_ids = checkpoint.tgt_tokenizer.encode(prompt.strip())
+        chat, in_template = None, templated(request, checkpoint)
+        prompt = built_prompt(request, checkpoint.name, pool, in_template)
+        if in_template:
+            prompt, chat = chat_prompt(request, checkpoint, prompt)
+            prompt_ids = chat.prompt_ids[1:]
+        else:
+            prompt_ids = checkpoint.tgt_tokenizer.encode(prompt.strip())
         limit = checkpoint.config.max_len - 2  # <s>, the prompt, and room for one answer token
         if len(prompt_ids) > limit:
             raise TooLongError(
                 f"the prompt is {len(prompt_ids)} tokens; '{checkpoint.name}' reads at most "
                 f"{limit} with room to answer: shorten it or use fewer demonstrations"
             )
-        return checkpoint, prompt, prompt_ids
+        return checkpoint, prompt, prompt_ids, chat
 
     def translate(
         self,
@@ -196,16 +203,20 @@ class Inference:
         checked: Prompted | None = None,
     ) -> GenerateResponse:
         """As translate; `checked` is prompt_ids(request), when the caller has it already."""
-        checkpoint, prompt, prompt_ids = checked or self.prompt_ids(request)
+        checkpoint, prompt, prompt_ids, chat = checked or self.prompt_ids(request)
         tok = checkpoint.tgt_tokenizer
         stop_ids = answer_stop_ids(tok) if request.stop_at_line_end else ()
         prefix_ids = [checkpoint.config.bos_id, *prompt_ids]
         response, decoded = self.run(checkpoint, request, [], prefix_ids, deadline, stop_ids, stop)
         if decoded.output_ids and decoded.output_ids[-1] in stop_ids:  # the line break ends it
             response.translation = tok.decode(decoded.output_ids[:-1])
-        response.notes = [*prompt_notes(prompt), *response.notes]
         positions = len(decoded.decoder_input_ids)
-        roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)
+        if chat is None:
+            asked = [*template_notes(request, checkpoint), *prompt_notes(prompt)]
+            response.notes = [*asked, *response.notes]
+            roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)
+        else:
+            roles = chat.roles_for(positions)
         return generate_response(response, checkpoint, decoded, prompt, roles)
 
     def run(

@@ -55,7 +55,7 @@ def subject_of(inference: Inference, request: LensRequest) -> Subject:
         stop_at_line_end=request.stop_at_line_end,
         **decoding,
     )
-    checkpoint, _, prompt_ids = inference.prompt_ids(prompt)
+    checkpoint, _, prompt_ids, _ = inference.prompt_ids(prompt)
     tok = checkpoint.tgt_tokenizer
     stop_ids = answer_stop_ids(tok) if request.stop_at_line_end else ()
     return Subject(checkpoint, [], [checkpoint.config.bos_id, *prompt_ids], stop_ids)

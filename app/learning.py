@@ -62,7 +62,11 @@ def check(inference: Inference, request: LearnRequest) -> Lesson:
     generation requests are built from fields the route has already checked against this
     deployment's limits, so they are not validated again."""
     pairs, query = demonstrations_and_query(request.prompt)
-    decoding = request.model_dump(exclude={"prompt", "steps", "learning_rate"})
+    # Both read the few-shot lines as they are, as the weights are taught them: no template.
+    decoding = {
+        **request.model_dump(exclude={"prompt", "steps", "learning_rate"}),
+        "template": False,
+    }
     demonstration_lines = request.prompt.removesuffix("\n").split("\n")[:-1]
     whole_prompt = "\n".join([*demonstration_lines, query])  # the cue added in both
     whole = GenerateRequest.model_construct(prompt=whole_prompt, **decoding)

@@ -36,13 +36,18 @@ class Registry:
     def ready(self) -> bool:
         return bool(self.checkpoints)
 
-    def get(self, name: str | None, architecture: Architecture | None = None) -> Checkpoint:
-        """The named model, or without a name the first loaded of `architecture`."""
+    def get(
+        self, name: str | None, architecture: Architecture | None = None, reward: bool = False
+    ) -> Checkpoint:
+        """The named model, or without a name the first loaded of `architecture` that is (with
+        `reward`) or is not a reward model."""
         if name is None:
             for checkpoint in self.checkpoints.values():
-                if architecture in (None, checkpoint.config.architecture):
+                if architecture in (None, checkpoint.config.architecture) and reward == (
+                    checkpoint.stage == "reward"
+                ):
                     return checkpoint
-            raise UnknownModelError(f"no {architecture} model is loaded")
+            raise UnknownModelError(f"no {'reward' if reward else architecture} model is loaded")
         if name not in self.checkpoints:
             available = ", ".join(self.checkpoints)
             raise UnknownModelError(f"there is no model '{name}'; available: {available}")
@@ -51,6 +56,8 @@ class Registry:
     def translator(self, name: str | None) -> Checkpoint:
         """An encoder-decoder: the named one, or the first loaded."""
         checkpoint = self.get(name, "encoder-decoder")
+        if checkpoint.stage == "reward":
+            raise UnknownModelError(f"'{checkpoint.name}' is a reward model; use /api/reward")
         if checkpoint.src_tokenizer is None:
             raise UnknownModelError(f"'{checkpoint.name}' is a GPT; use /api/generate")
         return checkpoint
@@ -61,6 +68,23 @@ class Registry:
         checkpoint = self.get(name, "decoder-only")
         if checkpoint.config.architecture != "decoder-only":
             raise UnknownModelError(f"'{checkpoint.name}' translates; {hint}")
+        if checkpoint.stage == "reward":
+            raise UnknownModelError(
+                f"'{checkpoint.name}' is a reward model: it scores answers and writes none; "
+                "use /api/reward"
+            )
+        return checkpoint
+
+    def reward(self, name: str | None) -> Checkpoint:
+        """A reward model (stage "reward"): the named one, or the first loaded."""
+        checkpoint = self.get(name, "decoder-only", reward=True)
+        if checkpoint.stage != "reward":
+            kind = (
+                "a translation model" if checkpoint.src_tokenizer else f"a {checkpoint.stage} GPT"
+            )
+            raise UnknownModelError(
+                f"'{checkpoint.name}' is {kind}, not a reward model (stage reward)"
+            )
         return checkpoint
 
     def translators_from(self, language: str) -> list[str]:
@@ -81,6 +105,7 @@ def describe(checkpoint: Checkpoint, settings: Settings) -> ModelInfo:
     return ModelInfo(
         name=checkpoint.name,
         architecture=c.architecture,
+        stage=checkpoint.stage,
         source_language=checkpoint.meta.get("source_language"),
         target_language=checkpoint.meta.get("target_language", ""),
         n_layers=c.n_decoder_layers,

@@ -3,6 +3,7 @@
 import math
 
 import torch
+from pydantic import BaseModel
 
 from app.schemas import (
     AttentionMap,
@@ -17,7 +18,16 @@ from app.schemas import (
     Step,
     TranslateResponse,
 )
-from model import Checkpoint, Decoded, Inside, Lens, Role, positional_encoding, share_on_keys
+from model import (
+    ChatRole,
+    Checkpoint,
+    Decoded,
+    Inside,
+    Lens,
+    Role,
+    positional_encoding,
+    share_on_keys,
+)
 
 DECIMALS = 4  # weights are rounded: 4 decimals are more than a heatmap can show
 # Inside a head, numbers are recomputed from one another (z = Σ p v): float32 has about 7
@@ -25,7 +35,7 @@ DECIMALS = 4  # weights are rounded: 4 decimals are more than a heatmap can show
 INSIDE_DECIMALS = 6
 
 
-def as_json(response: TranslateResponse) -> bytes:
+def as_json(response: BaseModel) -> bytes:
     return response.model_dump_json().encode()
 
 
@@ -157,7 +167,7 @@ def generate_response(
     checkpoint: Checkpoint,
     decoded: Decoded,
     prompt: str,
-    roles: list[Role],
+    roles: list[Role] | list[ChatRole],
 ) -> GenerateResponse:
     """A GPT's answer: the translate shape, the prompt's tokens, the role of every position, and
     each head's share of attention on the demonstrations from the rows that wrote the answer."""

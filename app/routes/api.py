@@ -1,4 +1,5 @@
-"""The JSON API: the loaded models, translation and generation with every attention map and step.
+"""The JSON API: the loaded models, translation and generation with every attention map and step,
+and the reward model's score of an answer.
 
 `build_router(settings)` makes the routes with this deployment's limits in their request models,
 so /openapi.json and the 422s agree with the settings. Errors are mapped in app/errors.py.
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.deps import InferenceDep, RegistryDep
 from app.inside import inside_json, lens_json
 from app.learning import learn_json
+from app.rewarding import reward_json
 from app.schemas import (
     GenerateRequest,
     GenerateResponse,
@@ -22,6 +24,8 @@ from app.schemas import (
     ModelInfo,
     PositionalEncoding,
     Problem,
+    RewardRequest,
+    RewardResponse,
     TranslateRequest,
     TranslateResponse,
     limited,
@@ -45,6 +49,7 @@ def build_router(settings: Settings) -> APIRouter:
     LearnBody = limited(LearnRequest, settings)  # noqa: N806 (a class)
     InsideBody = limited(InsideRequest, settings)  # noqa: N806 (a class)
     LensBody = limited(LensRequest, settings)  # noqa: N806 (a class)
+    RewardBody = limited(RewardRequest, settings)  # noqa: N806 (a class)
 
     @router.get("/models")
     def list_models(registry: RegistryDep) -> list[ModelInfo]:
@@ -59,9 +64,19 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.post("/generate", response_model=GenerateResponse, responses=INFERENCE_ERRORS)
     async def generate(body: GenerateBody, request: Request, inference: InferenceDep) -> Response:
-        """Continue a prompt with the GPT; the same shape as translate, with self-attention only,
-        the role of every position, and each head's share of attention on the demonstrations."""
+        """Continue a prompt with a GPT of any stage (in its chat template, if it has one); the
+        same shape as translate, with self-attention only, the role of every position, and each
+        head's share of attention on the demonstrations."""
         content = await inference.generate_json(body, request.is_disconnected)
+        return Response(content, media_type="application/json")
+
+    @router.post("/reward", response_model=RewardResponse, responses=INFERENCE_ERRORS)
+    async def score_an_answer(
+        body: RewardBody, request: Request, inference: InferenceDep
+    ) -> Response:
+        """Score an answer to an instruction with a reward model; return the reward, the tokens
+        it read with their roles, and its attention in the shape /api/generate gives."""
+        content = await reward_json(inference, body, request.is_disconnected)
         return Response(content, media_type="application/json")
 
     @router.post("/learn", response_model=LearnResponse, responses=INFERENCE_ERRORS)

@@ -18,6 +18,7 @@ from app.schemas.requests import (
     Demonstrations,
     GenerateRequest,
     LearnRequest,
+    RewardRequest,
     TranslateRequest,
     limited,
 )
@@ -30,7 +31,9 @@ from app.schemas.responses import (
     ModelInfo,
     PositionalEncoding,
     Problem,
+    RewardResponse,
     Role,
+    Stage,
     Step,
     TranslateResponse,
 )
@@ -59,7 +62,10 @@ __all__ = [
     "ModelInfo",
     "PositionalEncoding",
     "Problem",
+    "RewardRequest",
+    "RewardResponse",
     "Role",
+    "Stage",
     "Step",
     "TranslateRequest",
     "TranslateResponse",

@@ -152,13 +152,25 @@ class GenerateRequest(DecodingFields):
         description="end the answer at the end of its line, as the evaluation does; false lets "
         "the GPT go on writing lines of its own",
     )
+    template: bool | None = Field(
+        None,
+        description="lay the prompt out in the model's chat template (the prompt is the "
+        "instruction); unset: when the model has one; false: the prompt as it is; true on a "
+        "model without a template is refused",
+    )
+    input: str | None = Field(
+        None,
+        max_length=MAX_PROMPT_CHARS,
+        description="the chat template's input line (the text the instruction is about); "
+        "only with a template",
+    )
 
-    @field_validator("stop_at_line_end", mode="before")
+    @field_validator("stop_at_line_end", "template", mode="before")
     @classmethod
-    def true_or_false(cls, value: object) -> object:
+    def true_or_false(cls, value: object, info: ValidationInfo) -> object:
         """`"no"` or `0` would become false quietly; only JSON's true and false are taken."""
-        if not isinstance(value, bool):
-            raise ValueError(f"stop_at_line_end must be true or false, not {json.dumps(value)}")
+        if not isinstance(value, bool) and not (value is None and info.field_name == "template"):
+            raise ValueError(f"{info.field_name} must be true or false, not {json.dumps(value)}")
         return value
 
     model_config = examples(
@@ -213,7 +225,27 @@ class LearnRequest(DecodingFields):
         return number_only(value, info)
 
 
-Request = TypeVar("Request", bound=DecodingFields)
+class RewardRequest(BaseModel):
+    """A request and an answer for the reward model to score."""
+
+    model_config = examples(
+        {"prompt": "把这句话翻译成英文。", "input": "我有一只猫。", "answer": "I have a cat."}
+    )
+
+    model: str | None = Field(None, description="a reward model's name; default the first")
+    prompt: str = text_field(MAX_PROMPT_CHARS, "the instruction", "把这句话翻译成英文。")
+    input: str | None = Field(
+        None, max_length=MAX_PROMPT_CHARS, description="the input line, when the request has one"
+    )
+    answer: str = Field(max_length=MAX_TEXT_CHARS, description="the answer to score")
+
+    @field_validator("prompt")
+    @classmethod
+    def prompt_not_blank(cls, prompt: str) -> str:
+        return not_blank(prompt, "prompt is empty; type an instruction")
+
+
+Request = TypeVar("Request", bound=BaseModel)
 
 
 def limited(model: type[Request], settings: Settings) -> type[Request]:
@@ -230,10 +262,17 @@ def limited(model: type[Request], settings: Settings) -> type[Request]:
     }
     overrides: dict = {}
     for name, (kind, low, high) in ranges.items():
-        base = model.model_fields[name]
+        base = model.model_fields.get(name)
+        if base is None:  # a request that does not decode (the reward model's)
+            continue
         default = min(max(base.default, low), high)
         overrides[name] = (kind, Field(default, ge=low, le=high, description=base.description))
-    texts = {"text": settings.max_text_chars, "prompt": settings.max_prompt_chars}
+    texts = {
+        "text": settings.max_text_chars,
+        "prompt": settings.max_prompt_chars,
+        "input": settings.max_prompt_chars,
+        "answer": settings.max_text_chars,
+    }
     for name, cap in texts.items():
         base = model.model_fields.get(name)
         if base is not None:

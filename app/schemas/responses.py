@@ -58,7 +58,9 @@ class TranslateResponse(BaseModel):
     )
 
 
-Role = Literal["start", "demonstration", "query", "answer"]
+# A few-shot prompt's roles (model/prompts.py), and a chat template's (model/chat.py).
+Role = Literal["start", "demonstration", "query", "instruction", "input", "answer"]
+Stage = Literal["base", "sft", "reward", "rlhf"]
 
 
 class GenerateResponse(TranslateResponse):
@@ -69,12 +71,30 @@ class GenerateResponse(TranslateResponse):
     prompt_tokens: list[str]
     roles: list[Role] = Field(
         description="one per decoder position: <s>, the demonstration lines, the query line, "
-        "then the answer so far"
+        "then the answer so far; with a chat template <s>, the instruction, the input, then "
+        "the answer (its marker, then what the model wrote)"
     )
     demonstration_share: dict[str, list[float]] = Field(
         description="per site, per head: the mean share of attention that the positions "
         "producing the answer give to the demonstrations"
     )
+
+
+class RewardResponse(BaseModel):
+    """The reward model's score of one answer, and its attention over what it read."""
+
+    model: str
+    reward: float = Field(description="the scalar head's output at </s>; higher is better")
+    tokens: list[str] = Field(description="what it read: <s>, the request, the answer, </s>")
+    roles: list[Role] = Field(description="one per token: start, instruction, input, answer")
+    attention: list[AttentionMap] = Field(description="`decoder.{i}.self` sites over `tokens`")
+    timing_ms: dict[str, float]
+
+    @model_validator(mode="after")
+    def one_role_per_token(self) -> "RewardResponse":
+        if len(self.roles) != len(self.tokens):
+            raise ValueError("roles do not match the tokens")
+        return self
 
 
 class LearnResponse(BaseModel):
@@ -115,6 +135,10 @@ class HeadScores(BaseModel):
 class ModelInfo(BaseModel):
     name: str
     architecture: Literal["encoder-decoder", "decoder-only"]
+    stage: Stage = Field(
+        description="the step of training that made it: a translator or a GPT is base; a "
+        "reward model (stage reward) is served only by /api/reward"
+    )
     source_language: str | None
     target_language: str
     n_layers: int

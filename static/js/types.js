@@ -11,9 +11,15 @@
 /** @typedef {{model: string, source_tokens: string[], target_tokens: string[],
  *             translation: string, steps: Step[], attention: AttentionMap[],
  *             timing_ms: Record<string, number>, notes?: string[]}} TranslateResponse */
-/** @typedef {TranslateResponse & {prompt: string, prompt_tokens: string[],
- *             roles: ("start" | "demonstration" | "query" | "answer")[],
+/** A position's role: a few-shot prompt's (demonstration, query) or a chat template's
+ * (instruction, input); the answer in both.
+ * @typedef {"start" | "demonstration" | "query" | "instruction" | "input" | "answer"} Role */
+/** @typedef {TranslateResponse & {prompt: string, prompt_tokens: string[], roles: Role[],
  *             demonstration_share: Record<string, number[]>}} GenerateResponse */
+/** POST /api/reward: the reward model's score of an answer, what it read (<s> to </s>) with
+ * each token's role, and its `decoder.{i}.self` attention over those tokens.
+ * @typedef {{model: string, reward: number, tokens: string[], roles: Role[],
+ *             attention: AttentionMap[], timing_ms: Record<string, number>}} RewardResponse */
 /** POST /api/learn: the demonstrations read in the prompt, or trained into a copy of the
  * weights (`steps` gradient steps, the loss of each), which then answers the query alone.
  * @typedef {{in_prompt: GenerateResponse, in_weights: GenerateResponse, steps: number,
@@ -45,7 +51,7 @@
 /** @typedef {{model: string, layers: string[], steps: LensStep[],
  *             timing_ms: Record<string, number>}} LogitLensResponse */
 /** @typedef {{name: string, architecture: "encoder-decoder" | "decoder-only",
- *             source_language: string | null, target_language: string, n_layers: number,
+ *             stage: "base" | "sft" | "reward" | "rlhf", source_language: string | null, target_language: string, n_layers: number,
  *             n_heads: number, d_model: number, parameters: number,
  *             metrics: Record<string, number | string>, max_text_chars: number,
  *             max_prompt_chars: number, max_new_tokens: number,
