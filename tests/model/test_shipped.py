@@ -10,9 +10,11 @@ import pytest
 
 from model.checkpoint import load_checkpoint, shipped_checkpoint
 from model.decoding import DecodingOptions, decode
+from model.demonstrations import DemonstrationPool
 from model.scores import head_score_table
 from training.data import SHARED_DATA, read_pairs
-from training.evaluate import evaluate_checkpoint, evaluate_gpt, translate_prompt
+from training.evaluate import evaluate_checkpoint, translate_prompt
+from training.probes import few_shot_table
 
 DEV = SHARED_DATA / "zh_en_dev.tsv"
 TRAIN = SHARED_DATA / "zh_en_train.tsv"
@@ -83,12 +85,13 @@ def test_golden_textbook_example_gpt_zero_shot() -> None:
 @needs_gpt
 @pytest.mark.skipif(not (DEV.exists() and TRAIN.exists()), reason="../shared/data is absent")
 def test_shipped_gpt_keeps_its_claimed_bleu() -> None:
+    """Zero-shot, and after 3 random or 3 similar training pairs, as its metrics claim."""
     metrics = json.loads((GPT / "metrics.json").read_text())
     checkpoint = load_checkpoint(GPT)
-    dev, pool = read_pairs(DEV, "zh-en")[:200], read_pairs(TRAIN, "zh-en")
-    scores = evaluate_gpt(checkpoint.model, checkpoint.tgt_tokenizer, dev, pool)
-    for shots in ("zero_shot", "three_shot"):
-        assert scores[f"{shots}_bleu"] >= metrics[f"dev_{shots}_bleu_first_200"] - 1.0
+    dev, pool = read_pairs(DEV, "zh-en")[:200], DemonstrationPool(read_pairs(TRAIN, "zh-en"))
+    scores = few_shot_table(checkpoint.model, checkpoint.tgt_tokenizer, dev, pool, shots=(3,))
+    for label in ("zero_shot", "random_3", "similar_3"):
+        assert scores[f"{label}_bleu"] >= metrics[f"dev_{label}_bleu_first_200"] - 1.0
 
 
 @needs_gpt
@@ -109,3 +112,21 @@ def test_shipped_gpt_answers_end_at_the_line_end_unless_asked_not_to() -> None:
     line_end = free.target_tokens.index("\n")
     assert stopped.target_tokens == free.target_tokens[: line_end + 1]
     assert stopped.translation == free.translation.split("\n")[0].strip()
+
+
+@needs_gpt
+def test_shipped_gpt_ships_a_credited_pool_of_training_pairs() -> None:
+    """At most 5,000 training pairs, each beside its Tatoeba attribution line (the licence)."""
+    checkpoint = load_checkpoint(GPT)
+    credits = (GPT / "pool.attribution.txt").read_text(encoding="utf-8").splitlines()
+    assert 0 < len(checkpoint.pool) <= 5000
+    assert len(credits) == len(checkpoint.pool)
+    assert all(line.startswith("CC-BY 2.0 (France) Attribution: tatoeba.org #") for line in credits)
+    if TRAIN.exists():
+        corpus = read_pairs(TRAIN, "zh-en")
+        credited = (TRAIN.with_name("zh_en_train.attribution.txt")).read_text("utf-8").splitlines()
+        line_of = {pair: i for i, pair in enumerate(corpus)}
+        for pair, credit in zip(checkpoint.pool, credits, strict=True):
+            assert credited[line_of[pair]] == credit
+        dev = set(read_pairs(DEV, "zh-en"))
+        assert not dev & set(checkpoint.pool)
