@@ -243,3 +243,7 @@ def export(
     }
     write_stage_metrics(args.export, metrics)
     log.info("exported %s: held-out accuracy %s", args.export, damaged)
+
+
+if __name__ == "__main__":
+    main()
