@@ -1,8 +1,10 @@
 """Inference: a request in, a traced response out, under admission and within a deadline.
 
-Translation runs on the admission pool's few threads (inference is CPU-bound); admission bounds
-how many run and wait at once. Each request has a deadline, waiting included, and its decoding
-stops when the deadline passes, or at the next step once its client has gone.
+Inference runs on the admission pool's few threads (it is CPU-bound); admission lets a request
+wait while its expected wait fits its time limit. Translations and generations that wait
+together for one model are decoded as one batch (app/batching.py), each answered as if decoded
+alone. Each request has a deadline, waiting included, and its decoding stops when the deadline
+passes, or at the next step once its client has gone.
 """
 
 import asyncio
@@ -10,11 +12,13 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import fields
 from typing import TypeVar
 
+from pydantic import BaseModel
+
 from app.admission import Admission, ServerBusy
-from app.notes import cut_note, input_notes, prompt_notes
+from app.batching import Pending, decode_alone, decode_group, options_of
+from app.notes import input_notes, prompt_notes
 from app.prompting import built_prompt, chat_prompt, template_notes, templated
 from app.registry import Registry, UnknownModelError
 from app.responses import (
@@ -22,7 +26,7 @@ from app.responses import (
     generate_response,
     head_scores_response,
     positional_encoding_response,
-    translate_response,
+    timed_response,
 )
 from app.schemas import (
     DecodingFields,
@@ -39,11 +43,9 @@ from model import (
     NEWLINE,
     ChatIds,
     Checkpoint,
-    DeadlineExceeded,
     Decoded,
     DecodingOptions,
     answer_stop_ids,
-    decode,
     head_score_table,
     head_scores_on,
     prompt_roles,
@@ -57,7 +59,6 @@ Checked = tuple[Checkpoint, list[int]]  # the model and the request's tokens, ch
 # The GPT, the prompt it reads, its tokens (after <s>), and their chat roles when templated.
 Prompted = tuple[Checkpoint, str, list[int], ChatIds | None]
 CLIENT_CHECK_S = 0.1  # how often a request's connection is checked while it is decoded
-DECODING_FIELDS = {field.name for field in fields(DecodingOptions)}
 SEED_TEXT = "我有一只猫。"  # the textbook example: the page opens with it already translated
 
 
@@ -69,16 +70,23 @@ class Inference:
     def __init__(self, registry: Registry, settings: Settings) -> None:
         self.registry = registry
         self.settings = settings
-        self.admission = Admission(settings.max_concurrent, settings.max_queue)
+        self.limit_s = settings.request_timeout_s  # each request's, waiting included
+        s = settings
+        self.admission = Admission(s.max_concurrent, s.max_queue, self.limit_s, s.max_batch)
         self.cached_seed: TranslateResponse | None = None  # the page's first paint
         self.head_scores_by_model: dict[str, HeadScores] = {}  # fixed for given weights
         # The decoding fields' defaults under this deployment's limits, for the page.
         self.decoding_defaults = limited(DecodingFields, settings)().model_dump(exclude={"model"})
 
     def warm_up(self) -> None:
-        """Translate the seed sentence once: the page's first paint, and torch's first run."""
+        """Translate the seed sentence once: the page's first paint, torch's first run, and
+        admission's first measure of what a translation costs."""
         try:
-            self.cached_seed = self.translate(TranslateRequest(text=SEED_TEXT))
+            request = TranslateRequest(text=SEED_TEXT)
+            started = time.monotonic()
+            self.cached_seed = self.translate(request)
+            model = self.source_ids(request)[0].name
+            self.admission.measured(model, time.monotonic() - started, 1)
         except (ServerBusy, UnknownModelError) as err:  # a tiny deadline, or only a GPT loaded
             log.warning("warm-up skipped: %s", err)
 
@@ -91,8 +99,8 @@ class Inference:
         and Stopped once `client_gone()` is true: decoding stops rather than run for nobody."""
         checked = self.source_ids(request)  # tokenized once: the thread reuses it
         deadline = time.monotonic() + self.settings.request_timeout_s
-        return await self.admitted(
-            lambda stop: as_json(self.translate(request, deadline, stop, checked)),
+        return await self.watched(
+            lambda stop: self.in_line(self.translation(request, deadline, stop, checked)),
             client_gone,
         )
 
@@ -102,19 +110,33 @@ class Inference:
         """As translate_json, for a GPT continuing a prompt."""
         checked = self.prompt_ids(request)
         deadline = time.monotonic() + self.settings.request_timeout_s
-        return await self.admitted(
-            lambda stop: as_json(self.generate(request, deadline, stop, checked)),
+        return await self.watched(
+            lambda stop: self.in_line(self.generation(request, deadline, stop, checked)),
             client_gone,
         )
+
+    async def in_line(self, pending: Pending[BaseModel]) -> bytes:
+        """The response as JSON, decoded in a batch with the requests for the same model that
+        wait with it (beam search: alone), and serialized on the inference thread too."""
+        if not pending.batched():
+            return await self.admission.run(lambda: as_json(decode_alone(pending)), "beam")
+        name = pending.checkpoint.name
+        return await self.admission.join(name, pending, decode_group, name)
 
     async def admitted(
         self, work: Callable[[threading.Event], T], client_gone: ClientGone | None
     ) -> T:
-        """Run `work(stop)` under admission; `stop` is set if the client goes away meanwhile."""
+        """Run `work(stop)` alone under admission; `stop` is set if the client goes away."""
+        return await self.watched(lambda stop: self.admission.run(lambda: work(stop)), client_gone)
+
+    async def watched(
+        self, admit: Callable[[threading.Event], Awaitable[T]], client_gone: ClientGone | None
+    ) -> T:
+        """Await `admit(stop)`, setting `stop` if the client goes away meanwhile."""
         stop = threading.Event()
         watcher = asyncio.create_task(watch(client_gone, stop)) if client_gone else None
         try:
-            return await self.admission.run(lambda: work(stop))
+            return await admit(stop)
         finally:
             if watcher is not None:
                 watcher.cancel()
@@ -182,18 +204,9 @@ class Inference:
         stop: threading.Event | None = None,
         checked: Checked | None = None,
     ) -> TranslateResponse:
-        """Decode and trace on the calling thread; `deadline` is a time.monotonic() value;
-        `checked` is source_ids(request), when the caller has it already."""
-        checkpoint, src_ids = checked or self.source_ids(request)
-        bos = [checkpoint.config.bos_id]
-        response, _ = self.run(checkpoint, request, src_ids, bos, deadline, stop=stop)
-        source = checkpoint.meta.get("source_language", "")
-        better = self.registry.translators_from({"zh": "en", "en": "zh"}.get(source, ""))
-        response.notes = [
-            *input_notes(checkpoint, request.text, src_ids, better),
-            *response.notes,
-        ]
-        return response
+        """Decode and trace alone, on the calling thread; `deadline` is a time.monotonic()
+        value; `checked` is source_ids(request), when the caller has it already."""
+        return decode_alone(self.translation(request, deadline, stop, checked))
 
     def generate(
         self,
@@ -203,45 +216,62 @@ class Inference:
         checked: Prompted | None = None,
     ) -> GenerateResponse:
         """As translate; `checked` is prompt_ids(request), when the caller has it already."""
+        return decode_alone(self.generation(request, deadline, stop, checked))
+
+    def translation(
+        self,
+        request: TranslateRequest,
+        deadline: float | None,
+        stop: threading.Event | None,
+        checked: Checked | None = None,
+    ) -> Pending[TranslateResponse]:
+        """A translation ready to decode, alone or in a batch, and how it is answered."""
+        checkpoint, src_ids = checked or self.source_ids(request)
+        options = options_of(request, deadline, (), stop)
+        most = self.settings.max_new_tokens
+        source = checkpoint.meta.get("source_language", "")
+        better = self.registry.translators_from({"zh": "en", "en": "zh"}.get(source, ""))
+
+        def respond(decoded: Decoded, started: float, decoded_ms: float) -> TranslateResponse:
+            response = timed_response(checkpoint, decoded, options, started, decoded_ms, most)
+            response.notes = [
+                *input_notes(checkpoint, request.text, src_ids, better),
+                *response.notes,
+            ]
+            return response
+
+        prefix_ids = [checkpoint.config.bos_id]
+        return Pending(checkpoint, src_ids, prefix_ids, options, self.limit_s, respond)
+
+    def generation(
+        self,
+        request: GenerateRequest,
+        deadline: float | None,
+        stop: threading.Event | None,
+        checked: Prompted | None = None,
+    ) -> Pending[GenerateResponse]:
+        """As translation, for a GPT continuing a prompt."""
         checkpoint, prompt, prompt_ids, chat = checked or self.prompt_ids(request)
         tok = checkpoint.tgt_tokenizer
         stop_ids = answer_stop_ids(tok) if request.stop_at_line_end else ()
-        prefix_ids = [checkpoint.config.bos_id, *prompt_ids]
-        response, decoded = self.run(checkpoint, request, [], prefix_ids, deadline, stop_ids, stop)
-        if decoded.output_ids and decoded.output_ids[-1] in stop_ids:  # the line break ends it
-            response.translation = tok.decode(decoded.output_ids[:-1])
-        positions = len(decoded.decoder_input_ids)
-        if chat is None:
-            asked = [*template_notes(request, checkpoint), *prompt_notes(prompt)]
-            response.notes = [*asked, *response.notes]
-            roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)
-        else:
-            roles = chat.roles_for(positions)
-        return generate_response(response, checkpoint, decoded, prompt, roles)
+        options = options_of(request, deadline, stop_ids, stop)
+        most = self.settings.max_new_tokens
 
-    def run(
-        self,
-        checkpoint: Checkpoint,
-        request: DecodingFields,
-        src_ids: list[int],
-        prefix_ids: list[int],
-        deadline: float | None,
-        stop_ids: tuple[int, ...] = (),
-        stop: threading.Event | None = None,
-    ) -> tuple[TranslateResponse, Decoded]:
-        """Decode and trace `prefix_ids` (after `src_ids`, for a translation model)."""
-        started = time.perf_counter()
-        decoded, options = self.decoded(
-            checkpoint, request, src_ids, prefix_ids, deadline, stop_ids, stop
-        )
-        decoded_ms = (time.perf_counter() - started) * 1000
-        response = translate_response(checkpoint, decoded)
-        response.timing_ms = {
-            "decode_and_trace": round(decoded_ms, 2),
-            "total": round((time.perf_counter() - started) * 1000, 2),
-        }
-        response.notes += cut_note(checkpoint, decoded, options, self.settings.max_new_tokens)
-        return response, decoded
+        def respond(decoded: Decoded, started: float, decoded_ms: float) -> GenerateResponse:
+            response = timed_response(checkpoint, decoded, options, started, decoded_ms, most)
+            if decoded.output_ids and decoded.output_ids[-1] in stop_ids:  # a line break ends it
+                response.translation = tok.decode(decoded.output_ids[:-1])
+            positions = len(decoded.decoder_input_ids)
+            if chat is None:
+                asked = [*template_notes(request, checkpoint), *prompt_notes(prompt)]
+                response.notes = [*asked, *response.notes]
+                roles = prompt_roles(prompt_ids, tok.hf.token_to_id(NEWLINE), positions)
+            else:
+                roles = chat.roles_for(positions)
+            return generate_response(response, checkpoint, decoded, prompt, roles)
+
+        prefix_ids = [checkpoint.config.bos_id, *prompt_ids]
+        return Pending(checkpoint, [], prefix_ids, options, self.limit_s, respond)
 
     def decoded(
         self,
@@ -253,27 +283,11 @@ class Inference:
         stop_ids: tuple[int, ...] = (),
         stop: threading.Event | None = None,
     ) -> tuple[Decoded, DecodingOptions]:
-        """Decode within the deadline (ServerBusy past it), with the options it decoded by."""
-        limit_s = self.settings.request_timeout_s
-        if deadline is not None and time.monotonic() > deadline:
-            raise ServerBusy(
-                f"the server is busy: this request waited in line past its {limit_s:g} s "
-                "limit; try again in a moment"
-            )
-        # The request's decoding fields carry the same names as DecodingOptions.
-        options = DecodingOptions(
-            **request.model_dump(include=DECODING_FIELDS),
-            deadline=deadline,
-            stop_ids=stop_ids,
-            stop=stop,
-        )
-        try:
-            return decode(checkpoint.model, src_ids, prefix_ids, options), options
-        except DeadlineExceeded as err:
-            raise ServerBusy(
-                f"the answer took longer than the {limit_s:g} s limit; "
-                "try again, or ask for fewer tokens or a smaller beam"
-            ) from err
+        """Decode alone within the deadline (ServerBusy past it), with the options it decoded
+        by: for what opens up a decoding (app/inside.py)."""
+        options = options_of(request, deadline, stop_ids, stop)
+        pending = Pending(checkpoint, src_ids, prefix_ids, options, self.limit_s, lambda d, *_: d)
+        return decode_alone(pending), options
 
 
 async def watch(client_gone: ClientGone, stop: threading.Event) -> None:

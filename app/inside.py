@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.inference import DECODING_FIELDS, ClientGone, Inference
+from app.batching import DECODING_FIELDS
+from app.inference import ClientGone, Inference
 from app.responses import inside_response, lens_response
 from app.schemas import (
     GenerateRequest,

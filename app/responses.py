@@ -1,10 +1,12 @@
 """From what decoding produced to the API's response schema: tokens as strings, numbers rounded."""
 
 import math
+import time
 
 import torch
 from pydantic import BaseModel
 
+from app.notes import cut_note
 from app.schemas import (
     AttentionMap,
     Candidate,
@@ -22,6 +24,7 @@ from model import (
     ChatRole,
     Checkpoint,
     Decoded,
+    DecodingOptions,
     Inside,
     Lens,
     Role,
@@ -79,6 +82,25 @@ def translate_response(checkpoint: Checkpoint, decoded: Decoded) -> TranslateRes
         attention=attention,
         timing_ms={},
     )
+
+
+def timed_response(
+    checkpoint: Checkpoint,
+    decoded: Decoded,
+    options: DecodingOptions,
+    started: float,
+    decoded_ms: float,
+    most: int,
+) -> TranslateResponse:
+    """translate_response with its timing (from `started`, a perf_counter value) and a note if
+    a limit cut the answer (`most`: the server's max_new_tokens)."""
+    response = translate_response(checkpoint, decoded)
+    response.timing_ms = {
+        "decode_and_trace": round(decoded_ms, 2),
+        "total": round((time.perf_counter() - started) * 1000, 2),
+    }
+    response.notes += cut_note(checkpoint, decoded, options, most)
+    return response
 
 
 def tokens_read(checkpoint: Checkpoint, decoded: Decoded) -> tuple[list[str], list[str]]:

@@ -36,12 +36,16 @@ class Settings(BaseSettings):
     max_top_k: int = Field(1000, ge=1)
     min_top_p: float = Field(0.01, gt=0, le=1)
 
-    # How much work runs at once. Beyond `max_concurrent` running and `max_queue` waiting, a
-    # request gets a 503 with Retry-After at once; one that cannot finish within
-    # `request_timeout_s` (waiting included) gets a 503 too, and its decoding stops.
+    # How much work runs at once. `max_concurrent` workers run the line; a request waits while
+    # the work ahead of it (at its measured cost) leaves it time to finish within
+    # `request_timeout_s`, and gets a 503 with Retry-After at once otherwise, or when
+    # `max_concurrent + max_queue` requests are in already (a bound on memory). One that does
+    # not finish in time (waiting included) gets a 503 too, and its decoding stops.
     max_concurrent: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
-    max_queue: int = Field(8, ge=0)
+    max_queue: int = Field(256, ge=0)
     request_timeout_s: float = Field(10.0, gt=0)
+    # Translations and generations waiting for one model are decoded together, this many at most.
+    max_batch: int = Field(16, ge=1, le=64)
     torch_threads: int = Field(1, ge=1)  # per inference; concurrency comes from max_concurrent
 
     # Origins allowed to call the API from their own pages; none by default (CORS off).

@@ -6,6 +6,7 @@ the modules can change shape behind these names. model/ imports nothing from app
 """
 
 from model.adaptation import adapted
+from model.batch_decoding import DecodingJob, decode_many
 from model.batched import greedy_batch
 from model.cache import KVCache
 from model.chat import (
@@ -75,7 +76,7 @@ from model.tokenizer import (
     train_mixed_tokenizer,
     train_tokenizer,
 )
-from model.trace import AttentionTrace
+from model.trace import AttentionTrace, BatchTrace
 from model.transformer import GPT, Seq2Seq, Transformer, build_model, parameter_count
 
 __all__ = [
@@ -94,6 +95,7 @@ __all__ = [
     "STAGES",
     "Architecture",
     "AttentionTrace",
+    "BatchTrace",
     "ChatIds",
     "ChatRole",
     "ChatTemplate",
@@ -101,6 +103,7 @@ __all__ = [
     "CheckpointError",
     "DeadlineExceeded",
     "Decoded",
+    "DecodingJob",
     "DecodingOptions",
     "DemonstrationPool",
     "Inside",
@@ -125,6 +128,7 @@ __all__ = [
     "chat_meta",
     "check_site",
     "decode",
+    "decode_many",
     "encode_chat",
     "encode_prompt",
     "greedy_batch",

@@ -22,7 +22,8 @@ class KVCache:
         self.entries[name] = (k, v)
 
     def reorder(self, rows: torch.Tensor) -> None:
-        """Keep batch rows `rows` (in that order): beam search follows its surviving beams."""
+        """Keep batch rows `rows` (in that order): beam search follows its surviving beams, and
+        batched decoding drops the rows that have finished."""
         self.entries = {
             name: (k.index_select(0, rows), v.index_select(0, rows))
             for name, (k, v) in self.entries.items()

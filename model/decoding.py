@@ -61,7 +61,7 @@ class Stopped(RuntimeError):
     """The caller set `stop`: nobody waits for the answer any more; it is dropped."""
 
 
-def _check(options: DecodingOptions) -> None:
+def check_in(options: DecodingOptions) -> None:
     """Between steps: give up when the caller said stop, or past the deadline."""
     if options.stop is not None and options.stop.is_set():
         raise Stopped("decoding was stopped by its caller")
@@ -161,7 +161,7 @@ def _greedy_or_sample(
     output: list[int] = []
     steps: list[Step] = []
     for index in range(options.max_new_tokens):
-        _check(options)
+        check_in(options)
         probs = next_token_probs(logits[0], options)
         if options.strategy == "sample":
             token = int(torch.multinomial(probs, 1, generator=generator).item())
@@ -196,7 +196,7 @@ def _beam_search(
         return ((5 + length) / 6) ** options.length_penalty
 
     for index in range(options.max_new_tokens):
-        _check(options)
+        check_in(options)
         log_probs = F.log_softmax(logits, dim=-1)  # (beams, V)
         probs = log_probs.exp()
         totals = (scores[:, None] + log_probs).flatten()  # (beams * V,)
@@ -250,6 +250,21 @@ def trace_pass(
     return trace, logits
 
 
+def fitted(
+    model: Seq2Seq, src_ids: list[int], prefix_ids: list[int], options: DecodingOptions
+) -> DecodingOptions:
+    """The options, with max_new_tokens cut to the positions the prefix leaves; ValueError for
+    an input the model cannot read."""
+    if model.config.architecture == "encoder-decoder" and not src_ids:
+        raise ValueError("an encoder-decoder model needs a non-empty source")
+    room = model.config.max_len - len(prefix_ids) + 1  # the last token produced is never fed
+    if room < 1 or len(src_ids) > model.config.max_len:
+        raise ValueError(f"input is longer than the model's {model.config.max_len} positions")
+    if options.max_new_tokens > room:
+        options = DecodingOptions(**{**options.__dict__, "max_new_tokens": room})
+    return options
+
+
 @torch.inference_mode()
 def decode(
     model: Seq2Seq, src_ids: list[int], prefix_ids: list[int], options: DecodingOptions
@@ -259,14 +274,8 @@ def decode(
     src_ids: the source for an encoder-decoder model ([] for GPT).
     prefix_ids: the decoder's start, `[<s>]` (GPT: `[<s>] + prompt`).
     """
-    if model.config.architecture == "encoder-decoder" and not src_ids:
-        raise ValueError("an encoder-decoder model needs a non-empty source")
-    room = model.config.max_len - len(prefix_ids) + 1  # the last token produced is never fed
-    if room < 1 or len(src_ids) > model.config.max_len:
-        raise ValueError(f"input is longer than the model's {model.config.max_len} positions")
-    if options.max_new_tokens > room:
-        options = DecodingOptions(**{**options.__dict__, "max_new_tokens": room})
-    _check(options)  # a request that waited in line may have no one left to answer
+    options = fitted(model, src_ids, prefix_ids, options)
+    check_in(options)  # a request that waited in line may have no one left to answer
     search = _beam_search if options.strategy == "beam" else _greedy_or_sample
     output, steps, trace = search(model, src_ids, prefix_ids, options)
     return Decoded(src_ids, prefix_ids, output, steps, trace)

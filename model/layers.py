@@ -47,19 +47,27 @@ class Embedding(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(
-        self, ids: torch.Tensor, start: int = 0, trace: AttentionTrace | None = None
+        self,
+        ids: torch.Tensor,
+        start: int | torch.Tensor = 0,
+        trace: AttentionTrace | None = None,
     ) -> torch.Tensor:
-        """ids (B, T) at positions start..start+T-1 -> (B, T, D)."""
+        """ids (B, T) at positions start..start+T-1 -> (B, T, D). `start` is one int for the
+        whole batch, or a (B, 1) tensor when the rows of a batch are at different positions."""
         t = ids.size(1)
-        if start + t > self.positions.size(0):
+        last = start + t if isinstance(start, int) else int(start.max()) + t
+        if last > self.positions.size(0):
             raise ValueError(
-                f"sequence of {start + t} tokens is longer than max_len {self.positions.size(0)}"
+                f"sequence of {last} tokens is longer than max_len {self.positions.size(0)}"
             )
         tokens = self.tokens(ids) * math.sqrt(self.d_model)  # (B, T, D)
-        positions = self.positions[start : start + t]  # (T, D)
+        if isinstance(start, int):
+            positions = self.positions[start : start + t][None]  # (1, T, D)
+        else:
+            positions = self.positions[start + torch.arange(t, device=ids.device)]  # (B, T, D)
         x = self.dropout(tokens + positions)
         if trace is not None:
-            trace.keep(self.name, tokens=tokens, positions=positions[None], out=x)
+            trace.keep(self.name, tokens=tokens, positions=positions, out=x)
         return x
 
 

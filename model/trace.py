@@ -66,3 +66,26 @@ class AttentionTrace:
 
     def __getitem__(self, name: str) -> torch.Tensor:
         return self.probs[name]
+
+
+@dataclass
+class BatchTrace(AttentionTrace):
+    """Attention probabilities of a batch of sequences decoded together, by site name.
+
+    Entries keep the batch dimension, (B, H, Tq, Tk), padding included: the caller knows each
+    row's lengths, and `crop()` cuts one sequence's matrix out. Intermediates are not kept.
+    """
+
+    def record(self, name: str, probs: torch.Tensor) -> None:
+        if probs.dim() != 4:
+            raise ValueError(f"{name}: expected probs (B, H, Tq, Tk), got {tuple(probs.shape)}")
+        self.probs[name] = probs.detach()
+
+    def keep(self, owner: str, **tensors: torch.Tensor) -> None:
+        """A batch keeps no intermediates (one sequence's, traced alone, are what a reader
+        opens)."""
+
+    def crop(self, name: str, index: int, queries: int, keys: int) -> torch.Tensor:
+        """Row `index` of site `name`, its first `queries` query rows and `keys` keys:
+        (H, queries, keys), a tensor of its own (not a view that keeps the batch alive)."""
+        return self.probs[name][index, :, :queries, :keys].clone()

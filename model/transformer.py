@@ -60,13 +60,23 @@ class Decoder(nn.Module):
         memory_mask: torch.Tensor | None = None,
         trace: AttentionTrace | None = None,
         cache: KVCache | None = None,
+        start: torch.Tensor | None = None,
+        key_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """tgt (B, T) -> logits (B, T, V). With a cache, tgt holds only the new positions."""
-        start = cache.length() if cache is not None else 0
+        """tgt (B, T) -> logits (B, T, V). With a cache, tgt holds only the new positions.
+
+        A batch whose rows are at different positions (prompts of different lengths) passes
+        `start`, each row's first position (B, 1), and `key_mask` (B, Tpast + T), False where
+        a cached key is padding that its row must not see.
+        """
+        past = cache.length() if cache is not None else 0
         t = tgt.size(1)
-        # (1, 1, T, start + T); one new token may see every key, so it needs no mask.
-        mask = causal_mask(t, start + t, tgt.device) if t > 1 else None
-        x = self.embed(tgt, start, trace)  # (B, T, D)
+        # (1, 1, T, past + T); one new token may see every key, so it needs no mask.
+        mask = causal_mask(t, past + t, tgt.device) if t > 1 else None
+        if key_mask is not None:
+            keys = key_mask[:, None, None, :]  # (B, 1, 1, past + T)
+            mask = keys if mask is None else mask & keys  # (B, 1, T, past + T)
+        x = self.embed(tgt, past if start is None else start, trace)  # (B, T, D)
         for block in self.blocks:
             x = block(x, mask, memory, memory_mask, trace, cache)
         return self.readout(x)  # (B, T, V)
@@ -112,8 +122,11 @@ class Transformer(nn.Module):
         memory_mask: torch.Tensor | None,
         trace: AttentionTrace | None = None,
         cache: KVCache | None = None,
+        start: torch.Tensor | None = None,
+        key_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        return self.decoder(tgt, memory, memory_mask, trace, cache)
+        """Decoder logits (B, T, V); `start` and `key_mask` as Decoder.forward takes them."""
+        return self.decoder(tgt, memory, memory_mask, trace, cache, start, key_mask)
 
     def forward(
         self, src: torch.Tensor, tgt: torch.Tensor, trace: AttentionTrace | None = None
@@ -139,8 +152,11 @@ class GPT(nn.Module):
         memory_mask: torch.Tensor | None = None,
         trace: AttentionTrace | None = None,
         cache: KVCache | None = None,
+        start: torch.Tensor | None = None,
+        key_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        return self.decoder(tgt, None, None, trace, cache)
+        """Decoder logits (B, T, V); `start` and `key_mask` as Decoder.forward takes them."""
+        return self.decoder(tgt, None, None, trace, cache, start, key_mask)
 
     def forward(self, ids: torch.Tensor, trace: AttentionTrace | None = None) -> torch.Tensor:
         return self.decode(ids, trace=trace)

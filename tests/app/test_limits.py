@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app import inference as inference_module
 from app.admission import Admission, ServerBusy
 from app.main import create_app
 from app.schemas import TranslateRequest
@@ -117,7 +116,7 @@ def test_admission_refuses_at_once_beyond_the_queue() -> None:
         while admission.admitted < 2:  # one running, one in line
             await asyncio.sleep(0.01)
         # Refused while the first still holds its place: it did not wait for one.
-        with pytest.raises(ServerBusy, match="1 requests are running and 1 are waiting"):
+        with pytest.raises(ServerBusy, match="2 requests are running or waiting, its limit"):
             await asyncio.wait_for(admission.run(lambda: "third ran"), timeout=5)
         assert not release.is_set() and not first.done()
         release.set()
@@ -135,15 +134,23 @@ def run_on_own_loop(coroutine):
         return thread.submit(asyncio.run, coroutine).result()
 
 
-async def post_and_leave(app, body: dict, leave_after_s: float) -> list[dict]:
-    """POST to /api/translate straight through ASGI as a client that hangs up after a while;
-    return what the app sent."""
+async def post_and_leave(
+    app, body: dict, leave_after_s: float, after: threading.Event | None = None
+) -> list[dict]:
+    """POST to /api/translate straight through ASGI as a client that hangs up after a while
+    (counted from when `after` is set, if given); return what the app sent."""
     messages = [{"type": "http.request", "body": json.dumps(body).encode(), "more_body": False}]
-    leaves_at = time.monotonic() + leave_after_s
+    leaves_at = None if after is not None else time.monotonic() + leave_after_s
 
     async def receive() -> dict:
+        nonlocal leaves_at
         if messages:
             return messages.pop(0)
+        while leaves_at is None:
+            if after is not None and after.is_set():
+                leaves_at = time.monotonic() + leave_after_s
+            else:
+                await asyncio.sleep(0.01)  # Starlette's polls cancel this
         if time.monotonic() >= leaves_at:
             return {"type": "http.disconnect"}
         await asyncio.sleep(leaves_at - time.monotonic())  # Starlette's polls cancel this
@@ -205,16 +212,16 @@ def test_a_request_that_waited_past_its_deadline_does_not_run(models: Path) -> N
 
 def test_overload_is_a_503_with_retry_after(models: Path, monkeypatch) -> None:
     with client_with(models, max_concurrent=1, max_queue=0) as client:
-        service = client.app.state.inference
-        real_translate = service.translate
+        model = client.app.state.inference.registry.checkpoints["zh-en"].model
+        real_decode = model.decode
         entered, release = threading.Event(), threading.Event()
 
-        def held_translate(*args, **kwargs):
+        def held_decode(*args, **kwargs):
             entered.set()
             release.wait(10)
-            return real_translate(*args, **kwargs)
+            return real_decode(*args, **kwargs)
 
-        monkeypatch.setattr(service, "translate", held_translate)
+        monkeypatch.setattr(model, "decode", held_decode)
         first: list[int] = []
         holder = threading.Thread(
             target=lambda: first.append(post(client, {"text": "我有一只猫。"}).status_code)
@@ -249,13 +256,14 @@ def test_a_request_that_can_never_run_is_refused_before_it_waits(models: Path) -
 
 def test_a_request_past_its_deadline_is_a_503(models: Path, monkeypatch) -> None:
     with client_with(models, request_timeout_s=0.2) as client:
-        real_decode = inference_module.decode
+        model = client.app.state.inference.registry.checkpoints["zh-en"].model
+        real_decode = model.decode
 
         def slow_decode(*args, **kwargs):
             time.sleep(0.3)  # the deadline passes before the first step
             return real_decode(*args, **kwargs)
 
-        monkeypatch.setattr(inference_module, "decode", slow_decode)
+        monkeypatch.setattr(model, "decode", slow_decode)
         response = post(client, {"text": "我有一只猫。"})
         assert response.status_code == 503
         assert "longer than the 0.2 s limit" in response.json()["detail"]
