@@ -54,6 +54,8 @@ def subject_of(inference: Inference, request: LensRequest) -> Subject:
         prompt=request.prompt,
         demonstrations=request.demonstrations,
         stop_at_line_end=request.stop_at_line_end,
+        template=request.template,
+        input=request.input,
         **decoding,
     )
     checkpoint, _, prompt_ids, _ = inference.prompt_ids(prompt)

@@ -14,6 +14,7 @@ from app.schemas.requests import (
     MAX_PROMPT_CHARS,
     MAX_TEXT_CHARS,
     NOT_BLANK,
+    ChatFields,
     DecodingFields,
     Demonstrations,
     number_only,
@@ -36,16 +37,22 @@ def optional_text(limit: int, description: str) -> object:
 
 def one_of_text_or_prompt(*bodies: dict) -> ConfigDict:
     """Strict, with examples, and the schema saying what the validator checks: `text` or
-    `prompt` (exactly one), and `demonstrations` never beside `text`."""
+    `prompt` (exactly one), and `demonstrations`, `template` and `input` never beside `text`."""
     rule = {
         "oneOf": [{"required": ["text"]}, {"required": ["prompt"]}],
-        "not": {"required": ["text", "demonstrations"]},
+        "not": {
+            "anyOf": [
+                {"required": ["text", "demonstrations"]},
+                {"required": ["text", "template"]},
+                {"required": ["text", "input"]},
+            ]
+        },
         "examples": list(bodies),
     }
     return ConfigDict(extra="forbid", json_schema_extra=rule)
 
 
-class LensRequest(DecodingFields):
+class LensRequest(DecodingFields, ChatFields):
     """A sentence for a translation model (`text`) or a prompt for a GPT (`prompt`): one of
     the two, decoded as /api/translate or /api/generate decodes it."""
 
@@ -83,8 +90,9 @@ class LensRequest(DecodingFields):
             raise ValueError(f"{sent[0]} must be a string, not {json.dumps(data[sent[0]])}")
         if not data[sent[0]].strip():
             raise ValueError(f"{sent[0]} is empty; type something for the model to read")
-        if "text" in data and "demonstrations" in data:
-            raise ValueError("demonstrations go with a GPT's prompt, not with text")
+        beside_text = [name for name in ("demonstrations", "template", "input") if name in data]
+        if "text" in data and beside_text:
+            raise ValueError(f"{beside_text[0]} goes with a GPT's prompt, not with text")
         return data
 
 

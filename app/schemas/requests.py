@@ -136,7 +136,33 @@ class Demonstrations(BaseModel):
     count: int = Field(3, ge=1, le=MAX_DEMONSTRATIONS, description="how many, before the query")
 
 
-class GenerateRequest(DecodingFields):
+class ChatFields(BaseModel):
+    """How a prompt meets a model's chat template: /api/generate's, and the lens's and the
+    inside view's when they follow a generation."""
+
+    template: bool | None = Field(
+        None,
+        description="lay the prompt out in the model's chat template (the prompt is the "
+        "instruction); unset: when the model has one; false: the prompt as it is; true on a "
+        "model without a template is refused",
+    )
+    input: str | None = Field(
+        None,
+        max_length=MAX_PROMPT_CHARS,
+        description="the chat template's input line (the text the instruction is about); "
+        "only with a template",
+    )
+
+    @field_validator("template", mode="before")
+    @classmethod
+    def true_or_false(cls, value: object, info: ValidationInfo) -> object:
+        """`"no"` or `0` would become false quietly; only JSON's true, false and null."""
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"{info.field_name} must be true or false, not {json.dumps(value)}")
+        return value
+
+
+class GenerateRequest(DecodingFields, ChatFields):
     prompt: str = text_field(
         MAX_PROMPT_CHARS,
         "text for the GPT to continue: lines of `中文 => English`, then `中文 =>`",
@@ -152,24 +178,12 @@ class GenerateRequest(DecodingFields):
         description="end the answer at the end of its line, as the evaluation does; false lets "
         "the GPT go on writing lines of its own",
     )
-    template: bool | None = Field(
-        None,
-        description="lay the prompt out in the model's chat template (the prompt is the "
-        "instruction); unset: when the model has one; false: the prompt as it is; true on a "
-        "model without a template is refused",
-    )
-    input: str | None = Field(
-        None,
-        max_length=MAX_PROMPT_CHARS,
-        description="the chat template's input line (the text the instruction is about); "
-        "only with a template",
-    )
 
-    @field_validator("stop_at_line_end", "template", mode="before")
+    @field_validator("stop_at_line_end", mode="before")
     @classmethod
-    def true_or_false(cls, value: object, info: ValidationInfo) -> object:
+    def line_end_true_or_false(cls, value: object, info: ValidationInfo) -> object:
         """`"no"` or `0` would become false quietly; only JSON's true and false are taken."""
-        if not isinstance(value, bool) and not (value is None and info.field_name == "template"):
+        if not isinstance(value, bool):
             raise ValueError(f"{info.field_name} must be true or false, not {json.dumps(value)}")
         return value
 

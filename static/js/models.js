@@ -51,7 +51,12 @@ export function sourceLanguageFor(text, chosen, models, scripts) {
   return models.find((m) => m.name === chosen)?.source_language ?? null;
 }
 
-/** The first GPT (decoder-only) model, if one is loaded. @param {ModelInfo[]} models */
+/**
+ * The GPT view's model: the first decoder-only model of stage `base` (or of none), if one is
+ * loaded; the stages trained from it (sft, rlhf, the reward model) are the stages view's.
+ * @param {ModelInfo[]} models
+ */
 export function gptModel(models) {
-  return models.find((m) => m.architecture === "decoder-only")?.name ?? null;
+  return models.find((m) => m.architecture === "decoder-only" && (m.stage ?? "base") === "base")
+    ?.name ?? null;
 }

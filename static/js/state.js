@@ -121,13 +121,16 @@ export function toQuery(state, schema) {
 }
 
 /**
- * The fields that decide which answer the server gives: the view, its own keys and the decoding
- * settings. Kept with a response, as what was asked for it.
+ * The fields that decide which answer the server gives: the view, its own keys (but its `live`
+ * ones, which follow the screen) and the decoding settings. Kept with a response, as what was
+ * asked for it.
  * @param {Record<string, any>} state @param {Schema} schema @returns {Record<string, any>}
  */
 export function requestOf(state, schema) {
   const view = viewOf(state.mode, schema.views);
-  const own = schema.keys[view.name].filter((key) => !SHARED_KEYS.includes(key));
+  const live = view.live ?? [];
+  const own = schema.keys[view.name].filter((key) => !SHARED_KEYS.includes(key) &&
+    !live.includes(key));
   return Object.fromEntries(["mode", ...own, ...DECODING_KEYS].map((key) => [key, state[key]]));
 }
 

@@ -7,7 +7,8 @@ import { headMatrix } from "./heatmap.js";
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
 /** @typedef {import("./types.js").GenerateResponse} GenerateResponse */
 /** @typedef {import("./types.js").Step} Step */
-/** @typedef {"special" | "demonstration" | "query" | "done" | "current"} TokenRole */
+/** @typedef {"special" | "demonstration" | "query" | "instruction" | "input" | "done" |
+ *             "current"} TokenRole */
 
 /**
  * The decoder row that produced step t's token. A translation's decoder starts at <s>, so step t
@@ -18,15 +19,19 @@ export function stepRow(response, step) {
   return ("prompt_tokens" in response ? response.prompt_tokens.length : 0) + step;
 }
 
-/** How each position a GPT read is shaded; a translation's decoder reads only its answer. */
+/**
+ * How each position a GPT read is shaded: a few-shot prompt's demonstrations and query, a chat
+ * template's instruction and input; a translation's decoder reads only its answer.
+ */
 const ROLE_CLASS = /** @type {const} */ ({
-  start: "special", demonstration: "demonstration", query: "query", answer: "done",
+  start: "special", demonstration: "demonstration", query: "query", instruction: "instruction",
+  input: "input", answer: "done",
 });
 
 /**
  * Tokens to show at step t: what the decoder was fed, each with its role, then the token being
- * produced. For a GPT that is <s>, the prompt (demonstrations, then the query) and the answer so
- * far; for a translation, <s> and the answer so far.
+ * produced. For a GPT that is <s>, the prompt (demonstrations and the query, or an instruction
+ * and its input) and the answer so far; for a translation, <s> and the answer so far.
  * @param {TranslateResponse | GenerateResponse} response @param {number} step
  * @returns {{text: string, role: TokenRole}[]}
  */
@@ -46,7 +51,7 @@ export function prefixTokens(response, step) {
 /**
  * @typedef {{items: {label: string, value: number, role?: string}[], highlight: number}} Bars
  * Labelled values for a bar list; `highlight` is the index to mark (-1 for none); an item's
- * `role` (a GPT prompt's demonstration or query) shades its bar.
+ * `role` (a GPT prompt's demonstration, query, instruction or input) shades its bar.
  */
 
 /** The top candidates of a step, the chosen one highlighted. @param {Step} step @returns {Bars} */

@@ -270,3 +270,28 @@ def test_a_full_line_refuses_a_reward(models: Path) -> None:
         admission.admitted = admission.running + admission.waiting  # every place taken
         response = busy.post("/api/reward", json={"prompt": INSTRUCTION, "answer": INPUT})
     assert response.status_code == 503 and "Retry-After" in response.headers
+
+
+@pytest.mark.parametrize("template", [None, False])
+def test_the_lens_and_the_inside_view_read_what_generate_read(
+    client: TestClient, template: bool | None
+) -> None:
+    """The same body (template, input) gives the same tokens and the same chosen candidates."""
+    body = {"model": "sft", "prompt": INSTRUCTION, "max_new_tokens": 4, "template": template}
+    if template is None:
+        body["input"] = INPUT
+    generated = post(client, "/api/generate", **body)
+    lens = post(client, "/api/logit-lens", **body)
+    assert [step["token"] for step in lens["steps"]] == generated["target_tokens"]
+    for step, chosen in zip(lens["steps"], generated["steps"], strict=True):
+        last = step["layers"][-1]["top"]
+        assert [c["token"] for c in last] == [c["token"] for c in chosen["candidates"]][: len(last)]
+    fed = len(generated["roles"])
+    inside = post(client, "/api/inside", **body, site="decoder.0.self", head=0, query=fed - 1)
+    assert len(inside["key_tokens"]) == fed
+
+
+@pytest.mark.parametrize("field", [{"template": False}, {"input": INPUT}])
+def test_template_and_input_go_with_a_prompt_only(client: TestClient, field: dict) -> None:
+    detail = post(client, "/api/logit-lens", 422, text="我有一只猫。", **field)["detail"]
+    assert f"{next(iter(field))} goes with a GPT's prompt" in str(detail)

@@ -51,7 +51,8 @@ def test_the_nav_switches_views_and_the_url_follows(page: Page, server_url: str)
     hrefs = page.eval_on_selector_all(
         "nav.views a", "links => links.map(a => a.getAttribute('href'))"
     )
-    assert hrefs == ["?mode=translate", "?mode=gpt"]  # real links: they open in a new tab too
+    # Real links: they open in a new tab too.
+    assert hrefs == ["?mode=translate", "?mode=gpt", "?mode=stages"]
     assert page.get_attribute("nav.views", "aria-label") == "Views"
     assert current_views(page) == ["translate"]
     assert page.locator("input[name=mode]").count() == 0  # the nav replaced the radios

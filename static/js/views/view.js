@@ -71,12 +71,15 @@
  * @property {string} name the URL's `mode`, the nav link's data-mode, its elements' data-only
  * @property {string} input the state key (and field id) of what the reader types; always in
  *   the URL
- * @property {(page: Pick<PageData, "seed_text">) => Record<string, string | boolean>} keys its
- *   own URL keys with their defaults (each is also the id of its form field)
+ * @property {(page: Pick<PageData, "seed_text">) => Record<string, string | number | boolean>}
+ *   keys its own URL keys with their defaults (each but the `live` ones is also the id of its
+ *   form field)
  * @property {Record<string, (value: any) => boolean>} [valid] for the own keys whose values are
  *   few: whether a value from the URL is one of them (else the default stands)
  * @property {(state: Record<string, any>) => string[]} [unused] own keys that say nothing in
  *   this state (left out of its URL)
+ * @property {string[]} [live] own keys that are view state, not part of the request (which
+ *   answer is opened, a step): the URL gives their live value, not the one sent
  * @property {Site[]} sites the attention site kinds it has; the first is its default
  * @property {(page: PageData) => boolean} available whether this server can show it
  * @property {(state: Record<string, any>, page: Pick<PageData, "models" | "scripts">) =>
