@@ -1,6 +1,6 @@
 """The `attnscope` command.
 
-    attnscope serve [--host HOST] [--port PORT]
+    attnscope serve [--host HOST] [--port PORT] [--workers N]
     attnscope translate [--model zh-en|en-zh] [--file FILE] < sentences.txt
 
 Reads one sentence per line and writes one translation per line, in order. The model loads once
@@ -11,6 +11,7 @@ warning on stderr, never a stop.
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -125,7 +126,21 @@ def serve_command(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(**overrides)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        return 0
+    # Each worker process builds its own app (and loads its own models) from the environment;
+    # the cores are shared out between them unless the environment says otherwise.
+    cores = os.cpu_count() or 1
+    os.environ.setdefault("ATTNSCOPE_MAX_CONCURRENT", str(max(1, cores // args.workers)))
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_level="info",
+    )
     return 0
 
 
@@ -158,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the web page and the JSON API")
     serve.add_argument("--host", help="default 127.0.0.1, or ATTNSCOPE_HOST")
     serve.add_argument("--port", type=int, help="default 8000, or ATTNSCOPE_PORT")
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="server processes, each with its own models, for machines with more cores "
+        "(default 1); each runs cores / workers inferences at once unless "
+        "ATTNSCOPE_MAX_CONCURRENT says otherwise",
+    )
     serve.set_defaults(run=serve_command)
     return parser
 

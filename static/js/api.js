@@ -4,17 +4,35 @@ import { format } from "./text.js";
 /** @typedef {import("./types.js").TranslateResponse} TranslateResponse */
 /** @typedef {import("./types.js").HeadScores} HeadScores */
 
+/** The longest Retry-After the page waits out by itself, once, before it shows the 503. */
+export const MAX_AUTO_RETRY_S = 30;
+
 /**
- * POST a JSON body to /api/translate or /api/generate. Throws an Error whose message is the
- * server's `detail`, in words; `words` (the page text's) says what the server could not.
+ * POST a JSON body to an /api/ route. Throws an Error whose message is the server's `detail`, in
+ * words; `words` (the page text's) says what the server could not. A 503 with a Retry-After of at
+ * most MAX_AUTO_RETRY_S is retried once by itself after that wait, and `onWait(seconds)` is told
+ * first, so the page can say so; a second refusal is thrown like any other.
  * @param {string} path @param {Record<string, any>} body
  * @param {Record<string, string>} words `unreachable`, `no_detail` and `retry` templates
- * @returns {Promise<TranslateResponse>}
+ * @param {(seconds: number) => void} [onWait]
+ * @returns {Promise<any>}
  */
-export async function postJson(path, body, words) {
-  let response;
+export async function postJson(path, body, words, onWait) {
+  const first = await post(path, body, words);
+  const seconds = Number(first.headers.get("Retry-After"));
+  if (first.status === 503 && first.headers.has("Retry-After") && seconds >= 0 &&
+      seconds <= MAX_AUTO_RETRY_S) {
+    onWait?.(seconds);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    return answerOf(await post(path, body, words), words);
+  }
+  return answerOf(first, words);
+}
+
+/** One POST; an unreachable server is an Error in words. @returns {Promise<Response>} */
+async function post(path, body, words) {
   try {
-    response = await fetch(path, {
+    return await fetch(path, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
@@ -22,6 +40,10 @@ export async function postJson(path, body, words) {
   } catch {
     throw new Error(words.unreachable);
   }
+}
+
+/** The response's JSON, or an Error with the server's detail. @param {Response} response */
+async function answerOf(response, words) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const retry = response.headers.get("Retry-After");

@@ -3,6 +3,7 @@
 // derives the whole page from the state.
 import { positionalEncoding, postJson } from "./api.js";
 import { positionalFigure } from "./heatmap.js";
+import { format } from "./text.js";
 import { translationModels } from "./models.js";
 import {
   fromQuery, isSeedRequest, requestOf, schemaOf, toQuery, urlState, viewOf,
@@ -73,7 +74,9 @@ async function submit() {
   const asked = requestOf(state, schema);
   let answered = false;
   try {
-    const response = await postJson(path, body, words);
+    const response = await postJson(path, body, words, (seconds) => {
+      byId("error").textContent = format(words.retrying, { seconds });
+    });
     if (id !== state.requests) return;  // a newer request (or view) has replaced this one
     state.response = response;
     state.shown = asked;

@@ -48,3 +48,59 @@ def test_uvicorn_serves_app_main_app(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").exists(), reason="counts processes through /proc")
+def test_serve_with_workers_runs_that_many_processes(tmp_path: Path) -> None:
+    save_tiny_checkpoint(tmp_path / "zh-en")
+    port = free_port()
+    environ = {
+        **os.environ,
+        "ATTNSCOPE_MODEL_DIR": str(tmp_path),
+        "ATTNSCOPE_MODELS": '["zh-en"]',
+    }
+    command = [sys.executable, "-m", "app.cli", "serve", "--workers", "2", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=ROOT, env=environ, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                    assert json.load(r)["status"] == "ready"
+                    break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                assert time.monotonic() < deadline, "the workers did not get ready"
+                time.sleep(0.2)
+        # uvicorn spawns each worker with multiprocessing (its resource tracker is a child too).
+        workers = [
+            child
+            for child in children_of(server.pid)
+            if "spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes().decode()
+        ]
+        assert len(workers) == 2
+        for _ in range(4):
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/translate",
+                data=json.dumps({"text": "我有一只猫。"}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert json.load(response)["model"] == "zh-en"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -244,6 +244,38 @@ def test_overload_shows_in_words_and_the_next_try_works(page: Page, server_url: 
     assert page.input_value("#text") == "我爱你。"
 
 
+def test_a_503_is_retried_once_by_itself_saying_so(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    rendered(page)
+    refusals = []
+
+    def refuse_once(route) -> None:
+        if refusals:
+            route.continue_()
+            return
+        refusals.append(route.request.post_data)
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": "2"},
+            content_type="application/json",
+            body=json.dumps({"detail": "the server is busy"}),
+        )
+
+    page.route("**/api/translate", refuse_once)
+    page.fill("#text", "我爱你。")
+    page.click("#submit")
+    page.wait_for_function(
+        "() => document.getElementById('error').textContent.includes('by itself in 2 s')"
+    )
+    page.wait_for_function(
+        "() => !document.body.classList.contains('waiting')", polling=100, timeout=10_000
+    )
+    assert page.text_content("#error") == ""
+    assert len(refusals) == 1
+    assert parse_qs(urlparse(page.url).query)["text"] == ["我爱你。"]
+    assert page.text_content("#translation").strip()
+
+
 def test_downloads_json_and_png(page: Page, server_url: str, tmp_path) -> None:
     page.goto(server_url)
     rendered(page)

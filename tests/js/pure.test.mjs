@@ -356,8 +356,29 @@ test("a failed request says why in the page's words", async (t) => {
   await assert.rejects(postJson("/api/translate", {}, words), { message: "no server" });
   t.mock.method(globalThis, "fetch", answer(503, {}, { "Retry-After": "2" }));
   await assert.rejects(postJson("/api/translate", {}, words), { message: "got 503 Busy, again in 2 s" });
+  assert.equal(globalThis.fetch.mock.callCount(), 2);  // retried once by itself, after 2 s
   t.mock.method(globalThis, "fetch", answer(422, { detail: "text is empty" }));
   await assert.rejects(postJson("/api/translate", {}, words), { message: "text is empty" });
   t.mock.method(globalThis, "fetch", answer(200, { translation: "a" }));
   assert.deepEqual(await postJson("/api/translate", {}, words), { translation: "a" });
+});
+
+
+test("a 503 is retried once after its Retry-After, and the page is told first", async (t) => {
+  const words = { unreachable: "no server", no_detail: "got {status}", retry: "{detail}, {seconds} s" };
+  const replies = [
+    new Response("{}", { status: 503, headers: { "Retry-After": "0" } }),
+    new Response(JSON.stringify({ translation: "a" }), { status: 200 }),
+  ];
+  t.mock.method(globalThis, "fetch", async () => replies.shift());
+  const waits = [];
+  assert.deepEqual(await postJson("/api/translate", {}, words, (s) => waits.push(s)),
+    { translation: "a" });
+  assert.deepEqual(waits, [0]);
+  t.mock.method(globalThis, "fetch", async () =>
+    new Response("{}", { status: 503, headers: { "Retry-After": "600" } }));
+  await assert.rejects(postJson("/api/translate", {}, words, (s) => waits.push(s)),
+    { message: "got 503, 600 s" });  // too long to wait out: shown at once
+  assert.equal(globalThis.fetch.mock.callCount(), 1);
+  assert.deepEqual(waits, [0]);
 });
