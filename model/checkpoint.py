@@ -27,7 +27,8 @@ from model.transformer import Seq2Seq, build_model
 CHECKPOINTS_DIR = Path(__file__).resolve().parent / "checkpoints"
 SHIPPED_TRANSLATORS = ("zh-en", "en-zh")  # the encoder-decoders that ship, one per direction
 SHIPPED_GPT = "gpt"
-SHIPPED_MODELS = (*SHIPPED_TRANSLATORS, SHIPPED_GPT)
+SHIPPED_STAGES = ("sft", "reward", "rlhf")  # the GPT's stages after pre-training (README)
+SHIPPED_MODELS = (*SHIPPED_TRANSLATORS, SHIPPED_GPT, *SHIPPED_STAGES)
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 SRC_TOKENIZER = "src_tokenizer.json"

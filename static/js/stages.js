@@ -58,7 +58,9 @@ export function focusOf(state, models) {
  * line, and the server lays it out in their chat template; base has no template, so it reads the
  * instruction and then the input as two lines of plain text (what the server would make of an
  * input sent to it). A pattern is read as it is by every stage: `template: false` for the
- * stages that have a template. Answers end with their line, as the evaluations' do.
+ * stages that have a template. A pattern's answers end with their line, as the evaluations' do;
+ * base given an instruction writes on past its line, so the page shows what it does with an
+ * instruction: it continues the text.
  * @param {Record<string, any>} state @param {Pick<import("./views/view.js").PageData, "models">} page
  * @param {Stage} stage @returns {{path: string, body: Record<string, any>}}
  */
@@ -66,9 +68,10 @@ export function stageRequest(state, page, stage) {
   const model = stageColumns(page.models).find((column) => column.stage === stage)?.model ?? null;
   const sentence = state.kind === "pattern" ? "" : (state.sentence ?? "").trim();
   /** @type {Record<string, any>} */
-  const asked = { prompt: state.instruction };
+  const asked = { prompt: state.instruction, stop_at_line_end: true };
   if (stage === "base") {
     if (sentence) asked.prompt = `${state.instruction.trimEnd()}\n${sentence}`;
+    if (state.kind !== "pattern") asked.stop_at_line_end = false;
   } else if (state.kind === "pattern") {
     asked.template = false;
   } else if (sentence) {
@@ -76,7 +79,7 @@ export function stageRequest(state, page, stage) {
   }
   return {
     path: "/api/generate",
-    body: { ...asked, model, stop_at_line_end: true, ...decodingOf(state) },
+    body: { ...asked, model, ...decodingOf(state) },
   };
 }
 

@@ -60,12 +60,13 @@ test("an instruction goes to sft and rlhf with its input line, to base as two li
   const base = stageRequest(STATE, PAGE, "base");
   assert.equal(base.path, "/api/generate");
   assert.deepEqual(base.body, { prompt: "把这句话翻译成英文。\n我有一只猫。", model: "gpt",
-    stop_at_line_end: true, strategy: "greedy", beam_size: 4, temperature: 1, top_k: 0,
+    stop_at_line_end: false, strategy: "greedy", beam_size: 4, temperature: 1, top_k: 0,
     top_p: 1, max_new_tokens: 64, seed: 0 });
   for (const stage of ["sft", "rlhf"]) {
     const { body } = stageRequest({ ...STATE, top_k: 7 }, PAGE, stage);
     assert.deepEqual([body.prompt, body.input, body.model, body.template, body.top_k],
       ["把这句话翻译成英文。", "我有一只猫。", stage, undefined, 7]);
+    assert.equal(stageRequest(STATE, PAGE, stage).body.stop_at_line_end, true);
   }
   // Without an input sentence there is no input line, and base reads the instruction alone.
   const bare = { ...STATE, sentence: "  " };
@@ -80,6 +81,7 @@ test("a pattern is read as it is by every stage, the sentence left out", () => {
     assert.equal(body.prompt, "我 => I\n猫 =>");
     assert.equal("input" in body, false);
     assert.equal(body.template, stage === "base" ? undefined : false, stage);  // base has none
+    assert.equal(body.stop_at_line_end, true);  // the pattern's answer is one line
   }
 });
 

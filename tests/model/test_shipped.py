@@ -14,6 +14,8 @@ from model.demonstrations import DemonstrationPool
 from model.scores import head_score_table
 from training.data import SHARED_DATA, read_pairs
 from training.evaluate import evaluate_checkpoint, translate_prompt
+from training.instruct_probes import instruct_scores
+from training.phrasings import all_phrasings
 from training.probes import few_shot_table
 
 DEV = SHARED_DATA / "zh_en_dev.tsv"
@@ -130,3 +132,38 @@ def test_shipped_gpt_ships_a_credited_pool_of_training_pairs() -> None:
             assert credited[line_of[pair]] == credit
         dev = set(read_pairs(DEV, "zh-en"))
         assert not dev & set(checkpoint.pool)
+
+
+STAGES = ["sft", "reward", "rlhf"]
+needs_stages = pytest.mark.skipif(
+    not all(shipped_checkpoint(stage).exists() for stage in STAGES),
+    reason="the GPT's stages do not ship in this tree",
+)
+
+
+@needs_stages
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_shipped_stage_says_what_it_is(stage: str) -> None:
+    checkpoint = load_checkpoint(shipped_checkpoint(stage))
+    assert checkpoint.stage == stage and checkpoint.template is not None
+    assert checkpoint.config.architecture == "decoder-only"
+    metrics = json.loads((shipped_checkpoint(stage) / "metrics.json").read_text())
+    assert metrics["weights"] == "float16" and "Tatoeba" in metrics["data"]
+
+
+@pytest.mark.slow
+@needs_stages
+@pytest.mark.skipif(not (DEV.exists() and TRAIN.exists()), reason="../shared/data is absent")
+def test_shipped_sft_keeps_its_claims() -> None:
+    """On the first 100 requests per task, as the export measured them on 300."""
+    metrics = json.loads((shipped_checkpoint("sft") / "metrics.json").read_text())["sft"]
+    checkpoint = load_checkpoint(shipped_checkpoint("sft"))
+    _, held_out = all_phrasings()
+    dev = read_pairs(DEV, "zh-en")
+    scores = instruct_scores(
+        checkpoint.model, checkpoint.tgt_tokenizer, checkpoint.template, dev, held_out, 100
+    )
+    assert scores["to_english_bleu"] >= 10
+    assert scores["is_question_accuracy"] >= 0.85
+    assert scores["to_english_bleu"] >= metrics["to_english_bleu"] - 3
+    assert scores["repeat_exact"] >= metrics["repeat_exact"] - 0.1
