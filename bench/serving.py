@@ -1,4 +1,5 @@
-"""Start-up time to /readyz, and translation throughput at 1, 4 and 16 concurrent clients.
+"""Start-up time to /readyz, translation throughput at 1, 4 and 16 concurrent clients, and a
+burst of --burst translations sent at the same moment.
 
     .venv/bin/python bench/serving.py [--starts 5] [--seconds 15]
 
@@ -6,8 +7,8 @@
 translations of the three benchmark sentences in turn, one request at a time, for `--seconds`.
 Answers are counted by status: beyond the server's running and waiting places, requests get a
 503 at once (README, "Settings and limits"); those are counted apart, and the client waits the
-Retry-After it was given before it tries again. Writes
-bench/results/serving.json.
+Retry-After it was given before it tries again. The burst counts the statuses of its requests and
+times the slowest. Writes bench/results/serving.json.
 """
 
 import argparse
@@ -54,10 +55,36 @@ async def throughput(base_url: str, clients: int, seconds: float) -> dict:
     }
 
 
+async def burst(base_url: str, count: int) -> dict:
+    """`count` translations on `count` connections at once: their statuses and the slowest."""
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+    texts = list(SENTENCES.values())
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
+        await http.get("/healthz")  # one connection open before the clock starts, like the rest
+
+        async def one(i: int) -> tuple[int, float]:
+            started = time.perf_counter()
+            body = {"text": texts[i % len(texts)], "model": "zh-en"}
+            response = await http.post("/api/translate", json=body)
+            return response.status_code, time.perf_counter() - started
+
+        answers = await asyncio.gather(*(one(i) for i in range(count)))
+    statuses: dict[int, int] = {}
+    for status, _ in answers:
+        statuses[status] = statuses.get(status, 0) + 1
+    return {
+        "sent_at_once": count,
+        "statuses": statuses,
+        "slowest_s": round(max(seconds for _, seconds in answers), 2),
+        "median_s": round(statistics.median(seconds for _, seconds in answers), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--burst", type=int, default=64)
     args = parser.parse_args()
     ready_s = []
     for _ in range(args.starts):
@@ -72,6 +99,7 @@ def main() -> None:
             asyncio.run(throughput(f"http://127.0.0.1:{port}", clients, args.seconds))
             for clients in (1, 4, 16)
         ]
+        at_once = asyncio.run(burst(f"http://127.0.0.1:{port}", args.burst))
     finally:
         stop_server(server)
     startup = round(statistics.median(ready_s), 2)
@@ -80,6 +108,8 @@ def main() -> None:
         f"(min {min(ready_s):.2f}, max {max(ready_s):.2f}); {os.cpu_count()} cores"
     )
     print_table(rows, list(rows[0]))
+    ratio = round(rows[-1]["translations_per_s"] / rows[0]["translations_per_s"], 2)
+    print(f"16 clients / 1 client: {ratio}x; burst: {at_once}")
     write_results(
         "serving",
         {
@@ -87,6 +117,8 @@ def main() -> None:
             "startup_s": [round(s, 2) for s in ready_s],
             "seconds": args.seconds,
             "rows": rows,
+            "ratio_16_to_1_client": ratio,
+            "burst": at_once,
         },
     )
 
