@@ -24,15 +24,18 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("models")
     for direction in ("zh-en", "en-zh"):
         save_tiny_checkpoint(directory / direction, direction)
-    save_tiny_gpt_checkpoint(directory / "gpt")  # the default models include the GPT
+    save_tiny_gpt_checkpoint(directory / "gpt")
     return directory
+
+
+TINY_MODELS = ["zh-en", "en-zh", "gpt"]  # what the directory above holds
 
 
 ELSEWHERE = "https://elsewhere.example"
 
 
 def client_with(models: Path, **settings) -> TestClient:
-    return TestClient(create_app(Settings(model_dir=models, **settings)))
+    return TestClient(create_app(Settings(model_dir=models, **{"models": TINY_MODELS, **settings})))
 
 
 def post(client: TestClient, body: dict | bytes, **headers: str):
