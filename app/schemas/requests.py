@@ -155,7 +155,8 @@ class ChatFields(BaseModel):
 
     @field_validator("template", mode="before")
     @classmethod
-    def true_or_false(cls, value: object, info: ValidationInfo) -> object:
+    def template_true_false_or_null(cls, value: object, info: ValidationInfo) -> object:
+        # Named apart from the subclasses' validators, which would otherwise replace it.
         """`"no"` or `0` would become false quietly; only JSON's true, false and null."""
         if value is not None and not isinstance(value, bool):
             raise ValueError(f"{info.field_name} must be true or false, not {json.dumps(value)}")

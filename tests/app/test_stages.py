@@ -295,3 +295,12 @@ def test_the_lens_and_the_inside_view_read_what_generate_read(
 def test_template_and_input_go_with_a_prompt_only(client: TestClient, field: dict) -> None:
     detail = post(client, "/api/logit-lens", 422, text="我有一只猫。", **field)["detail"]
     assert f"{next(iter(field))} goes with a GPT's prompt" in str(detail)
+
+
+@pytest.mark.parametrize("path", ["/api/generate", "/api/logit-lens", "/api/inside"])
+def test_template_is_only_true_false_or_null_everywhere(client: TestClient, path: str) -> None:
+    body = {"model": "sft", "prompt": INSTRUCTION, "template": 0, "site": "decoder.0.self"}
+    if path == "/api/generate":
+        del body["site"]
+    detail = post(client, path, 422, **body)["detail"]
+    assert "template must be true or false, not 0" in str(detail)
