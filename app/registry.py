@@ -2,6 +2,7 @@
 
 import logging
 import time
+from pathlib import Path
 
 import torch
 
@@ -99,6 +100,13 @@ class Registry:
         return [describe(checkpoint, self.settings) for checkpoint in self.checkpoints.values()]
 
 
+def trained_from(checkpoint: Checkpoint) -> str | None:
+    """The checkpoint a stage after pre-training started from (its directory's name, as its
+    recipe recorded it); None for a base model."""
+    start = checkpoint.meta.get("init_from")
+    return Path(start).name if checkpoint.stage != "base" and start else None
+
+
 def describe(checkpoint: Checkpoint, settings: Settings) -> ModelInfo:
     c = checkpoint.config
     metrics = {k: v for k, v in checkpoint.metrics.items() if isinstance(v, int | float | str)}
@@ -106,6 +114,7 @@ def describe(checkpoint: Checkpoint, settings: Settings) -> ModelInfo:
         name=checkpoint.name,
         architecture=c.architecture,
         stage=checkpoint.stage,
+        trained_from=trained_from(checkpoint),
         source_language=checkpoint.meta.get("source_language"),
         target_language=checkpoint.meta.get("target_language", ""),
         n_layers=c.n_decoder_layers,

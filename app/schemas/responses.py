@@ -139,6 +139,11 @@ class ModelInfo(BaseModel):
         description="the step of training that made it: a translator or a GPT is base; a "
         "reward model (stage reward) is served only by /api/reward"
     )
+    trained_from: str | None = Field(
+        None,
+        description="the shipped checkpoint this stage was trained from (sft from gpt, reward "
+        "and rlhf from sft); null for a base model",
+    )
     source_language: str | None
     target_language: str
     n_layers: int

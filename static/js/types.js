@@ -51,7 +51,7 @@
 /** @typedef {{model: string, layers: string[], steps: LensStep[],
  *             timing_ms: Record<string, number>}} LogitLensResponse */
 /** @typedef {{name: string, architecture: "encoder-decoder" | "decoder-only",
- *             stage: "base" | "sft" | "reward" | "rlhf", source_language: string | null, target_language: string, n_layers: number,
+ *             stage: "base" | "sft" | "reward" | "rlhf", trained_from: string | null, source_language: string | null, target_language: string, n_layers: number,
  *             n_heads: number, d_model: number, parameters: number,
  *             metrics: Record<string, number | string>, max_text_chars: number,
  *             max_prompt_chars: number, max_new_tokens: number,

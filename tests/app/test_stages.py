@@ -48,7 +48,8 @@ def save_tiny_stages(models: Path) -> Tokenizer:
     )
     sft = GPT(config).eval()
     meta = {"direction": "prompt", "source_language": None, "target_language": "en"}
-    save_checkpoint(models / "sft", sft, None, tok, meta, stage="sft", template=TEMPLATE)
+    sft_meta = {**meta, "init_from": "model/checkpoints/gpt"}  # as training.sft records it
+    save_checkpoint(models / "sft", sft, None, tok, sft_meta, stage="sft", template=TEMPLATE)
     reward = RewardModel.from_gpt(sft)
     torch.nn.init.normal_(reward.head.weight, std=1.0)  # a head that says something
     save_checkpoint(
@@ -94,8 +95,11 @@ def assert_causal_rows(attention: list[dict], tokens: list[str]) -> None:
 
 
 def test_every_model_says_its_stage(client: TestClient) -> None:
-    stages = {m["name"]: m["stage"] for m in client.get("/api/models").json()}
+    models = client.get("/api/models").json()
+    stages = {m["name"]: m["stage"] for m in models}
     assert stages == {"zh-en": "base", "gpt": "base", "sft": "sft", "reward": "reward"}
+    parents = {m["name"]: m["trained_from"] for m in models}
+    assert parents == {"zh-en": None, "gpt": None, "sft": "gpt", "reward": None}
 
 
 def test_the_template_is_applied(client: TestClient, models: Path) -> None:
