@@ -52,7 +52,8 @@ def stage_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tok, template = chat_tokenizer(), ChatTemplate()
     save_checkpoint(models / "gpt", tiny_gpt(tok, 0), None, tok, META)
     sft = tiny_gpt(tok, 1)
-    save_checkpoint(models / "sft", sft, None, tok, META, stage="sft", template=template)
+    from_base = {**META, "init_from": "model/checkpoints/gpt"}  # as training.sft records it
+    save_checkpoint(models / "sft", sft, None, tok, from_base, stage="sft", template=template)
     rlhf = tiny_gpt(tok, 2, max_len=RLHF_POSITIONS)
     save_checkpoint(models / "rlhf", rlhf, None, tok, META, stage="rlhf", template=template)
     reward = RewardModel.from_gpt(sft)
@@ -118,6 +119,9 @@ def test_every_stage_answers_side_by_side_and_is_scored(
     shown = columns(page)
     assert [c["stage"] for c in shown] == ["base", "sft", "rlhf"]
     assert len({round(c["top"]) for c in shown}) == 1  # side by side on a wide screen
+    headers = [page.inner_text(f"#stage-title-{stage}") for stage in ("base", "sft", "rlhf")]
+    assert "trained from" not in headers[0] and "trained from" not in headers[2]
+    assert "(sft, trained from gpt" in headers[1]
     for column in shown:
         assert column["answer"].strip() and not column["status"], column
         assert column["score"] is not None

@@ -43,7 +43,9 @@ export function buildColumns(app, columns, open) {
     column.setAttribute("aria-labelledby", `stage-title-${stage}`);
     const title = element("h3", "", words.stage_names[stage] ?? stage);
     title.id = `stage-title-${stage}`;
-    title.append(" ", element("span", "stage-model", format(words.model, { model })));
+    const parent = app.page.models.find((m) => m.name === model)?.trained_from;
+    const named = parent ? format(words.model_from, { model, parent }) : format(words.model, { model });
+    title.append(" ", element("span", "stage-model", named));
     const status = element("p", "stage-status");
     status.setAttribute("role", "status");
     const answer = element("p", "stage-answer");
