@@ -18,7 +18,6 @@ from app.schemas.requests import (
     Demonstrations,
     GenerateRequest,
     LearnRequest,
-    RewardRequest,
     TranslateRequest,
     limited,
 )
@@ -31,12 +30,12 @@ from app.schemas.responses import (
     ModelInfo,
     PositionalEncoding,
     Problem,
-    RewardResponse,
     Role,
     Stage,
     Step,
     TranslateResponse,
 )
+from app.schemas.reward import RewardRequest, RewardResponse
 
 __all__ = [
     "LEARNING",

@@ -240,26 +240,6 @@ class LearnRequest(DecodingFields):
         return number_only(value, info)
 
 
-class RewardRequest(BaseModel):
-    """A request and an answer for the reward model to score."""
-
-    model_config = examples(
-        {"prompt": "把这句话翻译成英文。", "input": "我有一只猫。", "answer": "I have a cat."}
-    )
-
-    model: str | None = Field(None, description="a reward model's name; default the first")
-    prompt: str = text_field(MAX_PROMPT_CHARS, "the instruction", "把这句话翻译成英文。")
-    input: str | None = Field(
-        None, max_length=MAX_PROMPT_CHARS, description="the input line, when the request has one"
-    )
-    answer: str = Field(max_length=MAX_TEXT_CHARS, description="the answer to score")
-
-    @field_validator("prompt")
-    @classmethod
-    def prompt_not_blank(cls, prompt: str) -> str:
-        return not_blank(prompt, "prompt is empty; type an instruction")
-
-
 Request = TypeVar("Request", bound=BaseModel)
 
 

@@ -80,23 +80,6 @@ class GenerateResponse(TranslateResponse):
     )
 
 
-class RewardResponse(BaseModel):
-    """The reward model's score of one answer, and its attention over what it read."""
-
-    model: str
-    reward: float = Field(description="the scalar head's output at </s>; higher is better")
-    tokens: list[str] = Field(description="what it read: <s>, the request, the answer, </s>")
-    roles: list[Role] = Field(description="one per token: start, instruction, input, answer")
-    attention: list[AttentionMap] = Field(description="`decoder.{i}.self` sites over `tokens`")
-    timing_ms: dict[str, float]
-
-    @model_validator(mode="after")
-    def one_role_per_token(self) -> "RewardResponse":
-        if len(self.roles) != len(self.tokens):
-            raise ValueError("roles do not match the tokens")
-        return self
-
-
 class LearnResponse(BaseModel):
     """The same demonstrations learned two ways: read in the prompt, or trained into a copy of
     the weights (which then answers the query alone)."""

@@ -16,6 +16,29 @@ from tests.conftest import free_port, save_tiny_checkpoint
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def ready(server: subprocess.Popen, port: int, seconds: float) -> dict:
+    """/readyz's answer once the server on `port` gives one (the server must stay up)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                return json.load(r)
+        except OSError:
+            assert server.poll() is None, server.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the server did not get ready"
+            time.sleep(0.2)
+
+
+def translated(port: int) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/translate",
+        data=json.dumps({"text": "我有一只猫。"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
 @pytest.mark.slow
 def test_uvicorn_serves_app_main_app(tmp_path: Path) -> None:
     save_tiny_checkpoint(tmp_path / "zh-en")
@@ -28,23 +51,8 @@ def test_uvicorn_serves_app_main_app(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
     server = subprocess.Popen(command, cwd=ROOT, env=environ, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                    assert json.load(r) == {"status": "ready", "models": ["zh-en"]}
-                    break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode()[-2000:]
-                assert time.monotonic() < deadline, "uvicorn did not get ready"
-                time.sleep(0.2)
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/translate",
-            data=json.dumps({"text": "我有一只猫。"}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert json.load(response)["model"] == "zh-en"
+        assert ready(server, port, 30) == {"status": "ready", "models": ["zh-en"]}
+        assert translated(port)["model"] == "zh-en"
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -76,16 +84,7 @@ def test_serve_with_workers_runs_that_many_processes(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "app.cli", "serve", "--workers", "2", "--port", str(port)]
     server = subprocess.Popen(command, cwd=ROOT, env=environ, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                    assert json.load(r)["status"] == "ready"
-                    break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode()[-2000:]
-                assert time.monotonic() < deadline, "the workers did not get ready"
-                time.sleep(0.2)
+        assert ready(server, port, 60)["status"] == "ready"
         # uvicorn spawns each worker with multiprocessing (its resource tracker is a child too).
         workers = [
             child
@@ -94,13 +93,7 @@ def test_serve_with_workers_runs_that_many_processes(tmp_path: Path) -> None:
         ]
         assert len(workers) == 2
         for _ in range(4):
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/translate",
-                data=json.dumps({"text": "我有一只猫。"}).encode(),
-                headers={"Content-Type": "application/json"},
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert json.load(response)["model"] == "zh-en"
+            assert translated(port)["model"] == "zh-en"
     finally:
         server.terminate()
         server.wait(timeout=20)
