@@ -7,6 +7,7 @@ so /openapi.json and the 422s agree with the settings. Errors are mapped in app/
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.compression import json_response
 from app.deps import InferenceDep, RegistryDep
 from app.inside import inside_json, lens_json
 from app.learning import learn_json
@@ -60,7 +61,7 @@ def build_router(settings: Settings) -> APIRouter:
     async def translate(body: TranslateBody, request: Request, inference: InferenceDep) -> Response:
         """Translate a sentence; return its tokens, every decoding step and every attention map."""
         content = await inference.translate_json(body, request.is_disconnected)
-        return Response(content, media_type="application/json")
+        return await json_response(content, request)
 
     @router.post("/generate", response_model=GenerateResponse, responses=INFERENCE_ERRORS)
     async def generate(body: GenerateBody, request: Request, inference: InferenceDep) -> Response:
@@ -68,7 +69,7 @@ def build_router(settings: Settings) -> APIRouter:
         same shape as translate, with self-attention only, the role of every position, and each
         head's share of attention on the demonstrations."""
         content = await inference.generate_json(body, request.is_disconnected)
-        return Response(content, media_type="application/json")
+        return await json_response(content, request)
 
     @router.post("/reward", response_model=RewardResponse, responses=INFERENCE_ERRORS)
     async def score_an_answer(
@@ -77,7 +78,7 @@ def build_router(settings: Settings) -> APIRouter:
         """Score an answer to an instruction with a reward model; return the reward, the tokens
         it read with their roles, and its attention in the shape /api/generate gives."""
         content = await reward_json(inference, body, request.is_disconnected)
-        return Response(content, media_type="application/json")
+        return await json_response(content, request)
 
     @router.post("/learn", response_model=LearnResponse, responses=INFERENCE_ERRORS)
     async def learn_in_prompt_and_weights(
@@ -87,14 +88,14 @@ def build_router(settings: Settings) -> APIRouter:
         and in the weights (a few gradient steps on a copy, which then answers the query
         alone); both answers, side by side."""
         content = await learn_json(inference, body, request.is_disconnected)
-        return Response(content, media_type="application/json")
+        return await json_response(content, request)
 
     @router.post("/inside", response_model=InsideResponse, responses=INFERENCE_ERRORS)
     async def open_a_head(body: InsideBody, request: Request, inference: InferenceDep) -> Response:
         """Open one cell of a heatmap: x, q, K, V, the scores, scaled, masked, softmax, z, the
         heads joined, W_O, Add & Norm and the feed-forward, as the model computed them."""
         content = await inside_json(inference, body, request.is_disconnected)
-        return Response(content, media_type="application/json")
+        return await json_response(content, request)
 
     @router.post("/logit-lens", response_model=LogitLensResponse, responses=INFERENCE_ERRORS)
     async def read_every_layer(
@@ -103,7 +104,7 @@ def build_router(settings: Settings) -> APIRouter:
         """What the output layer would predict from the embedding and from each decoder layer,
         at every decoding step; the last layer's top tokens are the step's candidates."""
         content = await lens_json(inference, body, request.is_disconnected)
-        return Response(content, media_type="application/json")
+        return await json_response(content, request)
 
     @router.get("/head-scores", responses={**ERRORS, **BUSY})  # computed once, under admission
     async def get_head_scores(inference: InferenceDep, model: str | None = None) -> HeadScores:

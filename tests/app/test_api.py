@@ -97,10 +97,19 @@ def test_seeded_sampling_repeats(client: TestClient) -> None:
 
 
 def test_gzip(client: TestClient) -> None:
-    response = client.post(
-        "/api/translate", json={"text": "我有一只猫。"}, headers={"Accept-Encoding": "gzip"}
-    )
-    assert response.headers["content-encoding"] == "gzip"
+    """The answer is gzipped (on a worker thread, app/compression.py) only for a client that
+    takes gzip, and reads back as the same JSON; the pages are gzipped too."""
+    body = {"text": "我有一只猫。"}
+    zipped = client.post("/api/translate", json=body, headers={"Accept-Encoding": "gzip"})
+    plain = client.post("/api/translate", json=body, headers={"Accept-Encoding": "identity"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 2
+    untimed = [{**r.json(), "timing_ms": None} for r in (zipped, plain)]
+    assert untimed[0] == untimed[1]
+    page = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
 
 
 @pytest.mark.parametrize(
