@@ -12,6 +12,7 @@ pairs and held-out phrasings only.
 """
 
 import random
+import re
 from dataclasses import dataclass
 
 from model import ChatIds, ChatTemplate, Pair, Tokenizer, encode_chat
@@ -124,6 +125,27 @@ def evaluation_requests(
         chosen = [pair for both in zip(asked[:half], told[:half], strict=True) for pair in both]
     sides: tuple[Language, Language] = ("zh", "en")
     return [make_request(rng.choice(options), pair, sides[i % 2]) for i, pair in enumerate(chosen)]
+
+
+def says_a_word_twice(sentence: str) -> bool:
+    """Some Chinese character, or some English word, twice: where a copy that follows the last
+    occurrence of the current token jumps back to the first one and loops."""
+    chars = [c for c in sentence if "\u4e00" <= c <= "\u9fff"]
+    words = chars or re.findall(r"[a-z']+", sentence.lower())
+    return len(set(words)) < len(words)
+
+
+def hard_repeats(
+    pairs: list[Pair], phrasings: list[Phrasing], count: int, rng: random.Random
+) -> list[Request]:
+    """`count` repeat requests about sentences of `pairs` that say a word twice (one side in
+    six or so), for the copying that single-token matching gets wrong."""
+    options = by_task(phrasings)["repeat"]
+    sides: tuple[Language, Language] = ("zh", "en")
+    hard = [(p, side) for p in pairs for i, side in enumerate(sides) if says_a_word_twice(p[i])]
+    if not hard or not options:
+        return []
+    return [make_request(rng.choice(options), *rng.choice(hard)) for _ in range(count)]
 
 
 def encode_request(

@@ -6,7 +6,10 @@
 Each epoch draws one request per training pair (training/instructions.py: a task from the mix,
 a training phrasing, a side of the pair), laid out by the chat template (model/chat.py), plus
 --pattern-share few-shot `中文 => English` prompts, so that the tuned model still reads the base
-model's pattern and the prompt-against-instruct table can ask it both ways. The loss counts the
+model's pattern and the prompt-against-instruct table can ask it both ways, and
+--hard-repeat-share extra repeat requests about sentences that say a word twice: copying by the
+previous occurrence of the current token fails on those (one dev repeat in six), and the plain
+mix has too few of them to teach anything better. The loss counts the
 answer tokens and the </s> that ends them, never the request: the request is given, and a model
 taught to write requests spends its capacity on text nobody asks it for. After each epoch the
 log gets every task's score on --eval-limit dev requests worded by held-out phrasings; the
@@ -38,7 +41,7 @@ from model import (
 )
 from training.data import Example, make_batches, read_pairs
 from training.instruct_probes import instruct_scores, prompt_against_instruct
-from training.instructions import TaskMix, draw_requests, encode_request
+from training.instructions import TaskMix, draw_requests, encode_request, hard_repeats
 from training.loop import (
     Trainer,
     add_run_arguments,
@@ -67,6 +70,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for task in TASKS:
         p.add_argument(f"--{task.replace('_', '-')}-share", type=float, default=getattr(mix, task))
     p.add_argument("--pattern-share", type=float, default=0.1, help="few-shot prompts, per pair")
+    p.add_argument(
+        "--hard-repeat-share",
+        type=float,
+        default=0.0,
+        help="extra repeat requests about sentences that say a word twice, per pair",
+    )
     p.add_argument("--eval-limit", type=int, default=50, help="dev requests per task, per epoch")
     p.add_argument("--final-eval-limit", type=int, default=300, help="the same, for the export")
     return p.parse_args(argv)
@@ -100,9 +109,12 @@ def epoch_examples(
     args: argparse.Namespace,
     rng: random.Random,
 ) -> list[Example]:
-    """One request per training pair and the few-shot prompts, each at most max_len tokens."""
+    """One request per training pair, the extra hard repeats and the few-shot prompts, each at
+    most max_len tokens."""
+    requests = draw_requests(pairs, phrasings, task_mix(args), rng)
+    requests += hard_repeats(pairs, phrasings, int(args.hard_repeat_share * len(pairs)), rng)
     examples = []
-    for request in draw_requests(pairs, phrasings, task_mix(args), rng):
+    for request in requests:
         chat = encode_request(tok, template, request, request.answer)
         examples.append(answer_only(chat.ids, chat.prompt_length))
     for _ in range(int(args.pattern_share * len(pairs))):

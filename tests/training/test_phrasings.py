@@ -9,8 +9,10 @@ from training.instructions import (
     answer_for,
     draw_requests,
     evaluation_requests,
+    hard_repeats,
     is_question,
     make_request,
+    says_a_word_twice,
 )
 from training.phrasings import SLOT, TASKS, Phrasing, all_phrasings, phrasings
 
@@ -83,3 +85,22 @@ def test_evaluation_asks_half_questions() -> None:
     assert len(requests) == 8
     assert sum(is_question(r.sentence) for r in requests) == 4
     assert {r.answer for r in requests} <= {"是", "不是", "yes", "no"}
+
+
+def test_a_word_said_twice() -> None:
+    assert says_a_word_twice("我找不到我的眼镜。") and not says_a_word_twice("我有一只猫。")
+    assert says_a_word_twice("The manager of the team.")  # case does not matter
+    assert not says_a_word_twice("I see you.")
+
+
+def test_hard_repeats_are_repeats_of_such_sentences_in_training_wordings() -> None:
+    train, held_out = all_phrasings()
+    pairs = [*PAIRS, ("我找不到我的眼镜。", "I can't find my glasses.")]
+    requests = hard_repeats(pairs, train, 20, random.Random(0))
+    assert len(requests) == 20
+    assert {(r.task, r.sentence, r.answer) for r in requests} == {
+        ("repeat", "我找不到我的眼镜。", "我找不到我的眼镜。")
+    }
+    held = {p.request("我找不到我的眼镜。") for p in held_out}
+    assert all((r.instruction, r.input) not in held for r in requests)
+    assert hard_repeats(PAIRS, train, 20, random.Random(0)) == []  # none says a word twice

@@ -17,6 +17,7 @@ from tests.training.tiny_stages import (
     write_chat_corpus,
 )
 from training import instruct_probes, sft
+from training.instructions import says_a_word_twice
 from training.phrasings import all_phrasings
 from training.sft import answer_loss, answer_only, epoch_examples
 
@@ -55,6 +56,12 @@ def test_a_requests_mask_starts_at_its_answer(tmp_path: Path) -> None:
         start = example.src.index(1)
         assert all(example.src[start:]) and example.tgt[-1] == tok.eos_id
         assert tok.decode(example.tgt[start:]) in answers
+    args.hard_repeat_share = 0.5
+    more = epoch_examples(tok, ChatTemplate(), pairs, phrasings, args, random.Random(0))
+    assert len(more) == len(examples) + len(pairs) // 2
+    hard = more[len(pairs) : len(pairs) + len(pairs) // 2]
+    extra = [tok.decode(e.tgt[e.src.index(1) : -1]) for e in hard]
+    assert extra and all(says_a_word_twice(answer) for answer in extra)
 
 
 def test_a_tiny_sft_run_trains_resumes_and_exports(
