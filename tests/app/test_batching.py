@@ -233,3 +233,39 @@ def test_the_line_groups_by_key_up_to_the_batch_size() -> None:
     assert runs == [[0, 2, 3], [1, 5], [4]]
     assert results[:3] == [0, 10, 20] and isinstance(results[3], ValueError)
     assert results[4:] == [40, 50]
+
+
+def test_while_a_key_runs_its_next_requests_wait_for_half_a_batch() -> None:
+    """While a batch of one model runs, a request for it waits for company (half a batch)
+    rather than take the free worker alone; another model's request takes that worker at once;
+    the running batch's end starts the held ones, however few."""
+
+    async def scenario() -> list[list[int]]:
+        admission = Admission(running=2, waiting=20, limit_s=10, batch_size=4)
+        release = threading.Event()
+        runs: list[list[int]] = []
+
+        def run_group(payloads: list[int]) -> list[int]:
+            runs.append(payloads)
+            if payloads == [0]:
+                release.wait(10)
+            return payloads
+
+        first = asyncio.ensure_future(admission.join("a", 0, run_group, "a"))
+        while not runs:
+            await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(admission.join("a", 1, run_group, "a"))
+        other = asyncio.ensure_future(admission.join("b", 2, run_group, "b"))
+        assert await other == 2
+        assert not second.done() and runs == [[0], [2]]
+        third = asyncio.ensure_future(admission.join("a", 3, run_group, "a"))
+        assert await second == 1 and await third == 3  # two of a batch of four: they run
+        fourth = asyncio.ensure_future(admission.join("a", 4, run_group, "a"))
+        await asyncio.sleep(0.05)
+        assert not fourth.done()
+        release.set()
+        assert await first == 0 and await fourth == 4
+        admission.close()
+        return runs
+
+    assert run_on_own_loop(scenario()) == [[0], [2], [1, 3], [4]]
