@@ -17,7 +17,6 @@ from app.admission import Admission
 from app.main import create_app
 from app.settings import Settings
 from tests.app.test_limits import post_and_leave, run_on_own_loop
-from tests.conftest import save_tiny_checkpoint, save_tiny_gpt_checkpoint
 
 TEXTS = ["我有一只猫。", "你好。", "今天天气很好。", "猫。", "我有一只猫。今天天气很好。你好。"]
 ENGLISH = ["I have a cat.", "Hello.", "It's a nice day."]
@@ -25,15 +24,6 @@ PROMPTS = ["猫。 =>", "他是学生。 => He is a student.\n我有一只猫。
 # The response rounds every number to 4 decimals: values within 1e-5 before rounding may land
 # either side of a rounding boundary, one unit of 1e-4 apart.
 ROUNDING = 1e-4 + 1e-9
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("models")
-    for direction in ("zh-en", "en-zh"):
-        save_tiny_checkpoint(directory / direction, direction)
-    save_tiny_gpt_checkpoint(directory / "gpt")
-    return directory
 
 
 def requests_of_a_class() -> list[tuple[str, dict]]:

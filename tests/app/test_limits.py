@@ -16,17 +16,6 @@ from app.admission import Admission, ServerBusy
 from app.main import create_app
 from app.schemas import TranslateRequest
 from app.settings import Settings
-from tests.conftest import save_tiny_checkpoint, save_tiny_gpt_checkpoint
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("models")
-    for direction in ("zh-en", "en-zh"):
-        save_tiny_checkpoint(directory / direction, direction)
-    save_tiny_gpt_checkpoint(directory / "gpt")
-    return directory
-
 
 TINY_MODELS = ["zh-en", "en-zh", "gpt"]  # what the directory above holds
 
