@@ -7,9 +7,10 @@ Each epoch builds its sequences afresh (training/gpt_data.py): every training pa
 zero-shot, after random demonstrations or after the training pairs most like it, some with a
 made-up name that only a demonstration spells, plus sequences that repeat a span of random
 tokens or of real sentences, so that induction heads form and copy real text. The loss is
-next-token cross-entropy over the whole sequence. A run starts from scratch (a span curriculum
-first) or continues a checkpoint (--init-from); a name curriculum may run before any epoch
-(--name-curriculum-after). After each epoch the log gets the loss and the probes of
+next-token cross-entropy over the whole sequence, plus, with --unlikelihood, a penalty on an
+answer repeating its own tokens (training/unlikelihood.py). A run starts from scratch (a span
+curriculum first) or continues a checkpoint (--init-from); a name curriculum may run before any
+epoch (--name-curriculum-after). After each epoch the log gets the loss and the probes of
 training/probes.py on --eval-limit dev pairs; the state is saved so `--resume` continues a
 stopped run. The export is fp16, with its demonstration pool (--pool-size training
 pairs and their Tatoeba attribution) and its metrics on the whole dev set.
@@ -28,7 +29,9 @@ import torch
 from torch import nn
 
 from model import (
+    ARROW,
     GPT,
+    NEWLINE,
     DemonstrationPool,
     Pair,
     Tokenizer,
@@ -52,6 +55,7 @@ from training.loop import (
 from training.names import corpus_words
 from training.probes import epoch_report, name_probes
 from training.processes import Batch, Processes, leave, steps_per_epoch, wrap
+from training.unlikelihood import next_token_and_unlikelihood
 
 log = logging.getLogger("attnscope.train_gpt")
 CHECK_SEED = 7  # the name curriculum's own probes, from training pairs
@@ -114,6 +118,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=0,
         help="epochs of the mix before the name curriculum (a new model first learns to translate)",
+    )
+    p.add_argument(
+        "--unlikelihood",
+        type=float,
+        default=0.0,
+        help="weight of the unlikelihood of an answer repeating its own tokens (0: none)",
     )
     p.add_argument("--eval-limit", type=int, default=200, help="dev pairs scored after epochs")
     return p.parse_args(argv)
@@ -203,7 +213,11 @@ def main(argv: list[str] | None = None) -> None:
             trained, model, optimizer, tok, args, processes
         )
 
+    markers = (tok.hf.token_to_id(ARROW), tok.hf.token_to_id(NEWLINE), pad_id)
+
     def loss_fn(module: nn.Module, batch: Batch) -> tuple[torch.Tensor, int]:
+        if args.unlikelihood:
+            return next_token_and_unlikelihood(module, batch[1], markers, args.unlikelihood)
         return next_token_loss(module, batch[1], pad_id)
 
     trainer = Trainer(trained, optimizer, loss_fn, total_steps, args, processes)

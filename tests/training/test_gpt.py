@@ -83,6 +83,8 @@ def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path, caplog) -> None:
         "2",
         "--pool-size",
         "20",
+        "--unlikelihood",  # the loss with the penalty on repeats runs too
+        "0.5",
     ]
     names = ["--name-curriculum", "3", "--name-curriculum-after", "1"]
     with caplog.at_level(logging.INFO, logger="attnscope"):
@@ -99,6 +101,7 @@ def test_tiny_gpt_trains_exports_and_reports(tmp_path: Path, caplog) -> None:
     assert checkpoint.src_tokenizer is None
     metrics = json.loads((export / "metrics.json").read_text())
     assert metrics["epochs"] == 2 and len(metrics["history"]) == 2
+    assert json.loads((export / "config.json").read_text())["recipe"]["unlikelihood"] == 0.5
     for kind in ("random", "similar"):
         for shots in (1, 3, 5):
             assert f"dev_{kind}_{shots}_bleu" in metrics
