@@ -2,8 +2,9 @@
 
 An answer of /api/translate carries every attention map: about 200 KB for a long sentence.
 Starlette's GZipMiddleware compresses on the event loop, where each compression holds up every
-other request (at level 5, about 4 ms for such an answer). zlib lets go of the GIL while it
-compresses, so on a worker thread it runs beside the Python work of the other requests. The
+other request. zlib lets go of the GIL while it compresses, so on a worker thread it runs
+beside the Python work of the other requests; it still takes a core, which on a busy server is
+time taken from decoding, hence level 1. The
 middleware passes a response that already names its Content-Encoding through untouched, and
 still compresses the pages and the small answers, at the same settings.
 """
@@ -14,7 +15,9 @@ import anyio
 from fastapi import Request, Response
 
 MINIMUM_SIZE = 1000  # bytes: below this, gzip saves too little to be worth its time
-LEVEL = 5  # Starlette's 9 takes 70 ms on a 125 KB answer and saves 8% more (bench/latency.py)
+# On a 200 KB answer level 1 takes 1.1 ms and gives 61 KB; level 5 takes 3.7 ms for 54 KB, and
+# Starlette's 9 takes 70 ms for 8% less again (bench/latency.py).
+LEVEL = 1
 
 
 def accepts_gzip(request: Request) -> bool:
