@@ -54,11 +54,10 @@ from model import (
 
 log = logging.getLogger("attnscope.inference")
 T = TypeVar("T")
-ClientGone = Callable[[], Awaitable[bool]]  # e.g. Starlette's request.is_disconnected
+ClientGone = Callable[[], Awaitable[None]]  # returns once the client has gone (routes/api.py)
 Checked = tuple[Checkpoint, list[int]]  # the model and the request's tokens, checked to fit
 # The GPT, the prompt it reads, its tokens (after <s>), and their chat roles when templated.
 Prompted = tuple[Checkpoint, str, list[int], ChatIds | None]
-CLIENT_CHECK_S = 0.1  # how often a request's connection is checked while it is decoded
 SEED_TEXT = "我有一只猫。"  # the textbook example: the page opens with it already translated
 
 
@@ -96,7 +95,7 @@ class Inference:
         """Translate under admission control, and serialize on the inference thread too, so the
         event loop only moves bytes. Raises UnknownModelError and TooLongError before the
         request takes a place in line, ServerBusy when there is none or the deadline passes,
-        and Stopped once `client_gone()` is true: decoding stops rather than run for nobody."""
+        and Stopped once `client_gone()` returns: decoding stops rather than run for nobody."""
         checked = self.source_ids(request)  # tokenized once: the thread reuses it
         deadline = time.monotonic() + self.settings.request_timeout_s
         return await self.watched(
@@ -292,6 +291,5 @@ class Inference:
 
 async def watch(client_gone: ClientGone, stop: threading.Event) -> None:
     """Set `stop` once the client has gone; cancelled when the work ends first."""
-    while not await client_gone():
-        await asyncio.sleep(CLIENT_CHECK_S)
+    await client_gone()
     stop.set()

@@ -5,10 +5,13 @@ and the reward model's score of an answer.
 so /openapi.json and the 422s agree with the settings. Errors are mapped in app/errors.py.
 """
 
+import asyncio
+
 from fastapi import APIRouter, Query, Request, Response
 
 from app.compression import json_response
 from app.deps import InferenceDep, RegistryDep
+from app.inference import ClientGone
 from app.inside import inside_json, lens_json
 from app.learning import learn_json
 from app.rewarding import reward_json
@@ -33,6 +36,7 @@ from app.schemas import (
 )
 from app.settings import Settings
 
+CHECK_AGAIN_S = 0.1
 ERRORS = {404: {"model": Problem}, 422: {"model": Problem}}
 BUSY = {503: {"model": Problem, "description": "busy or past the deadline; see Retry-After"}}
 INFERENCE_ERRORS = {
@@ -41,6 +45,19 @@ INFERENCE_ERRORS = {
     400: {"model": Problem, "description": "the body could not be read as JSON"},
     413: {"model": Problem, "description": "the body is over the size limit"},
 }
+
+
+def until_gone(request: Request) -> ClientGone:
+    """What returns once the client has hung up: after the body, the next ASGI message a
+    request gets is `http.disconnect`, when the client goes (or once the response is sent).
+    Waiting for it costs nothing until then, where polling Starlette's is_disconnected() costs
+    each waiting request a few checks a second."""
+
+    async def gone() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            await asyncio.sleep(CHECK_AGAIN_S)  # an unexpected message: look again later
+
+    return gone
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -60,7 +77,7 @@ def build_router(settings: Settings) -> APIRouter:
     @router.post("/translate", response_model=TranslateResponse, responses=INFERENCE_ERRORS)
     async def translate(body: TranslateBody, request: Request, inference: InferenceDep) -> Response:
         """Translate a sentence; return its tokens, every decoding step and every attention map."""
-        content = await inference.translate_json(body, request.is_disconnected)
+        content = await inference.translate_json(body, until_gone(request))
         return await json_response(content, request)
 
     @router.post("/generate", response_model=GenerateResponse, responses=INFERENCE_ERRORS)
@@ -68,7 +85,7 @@ def build_router(settings: Settings) -> APIRouter:
         """Continue a prompt with a GPT of any stage (in its chat template, if it has one); the
         same shape as translate, with self-attention only, the role of every position, and each
         head's share of attention on the demonstrations."""
-        content = await inference.generate_json(body, request.is_disconnected)
+        content = await inference.generate_json(body, until_gone(request))
         return await json_response(content, request)
 
     @router.post("/reward", response_model=RewardResponse, responses=INFERENCE_ERRORS)
@@ -77,7 +94,7 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> Response:
         """Score an answer to an instruction with a reward model; return the reward, the tokens
         it read with their roles, and its attention in the shape /api/generate gives."""
-        content = await reward_json(inference, body, request.is_disconnected)
+        content = await reward_json(inference, body, until_gone(request))
         return await json_response(content, request)
 
     @router.post("/learn", response_model=LearnResponse, responses=INFERENCE_ERRORS)
@@ -87,14 +104,14 @@ def build_router(settings: Settings) -> APIRouter:
         """Learn a few-shot prompt's demonstrations two ways: in the prompt (the GPT reads them)
         and in the weights (a few gradient steps on a copy, which then answers the query
         alone); both answers, side by side."""
-        content = await learn_json(inference, body, request.is_disconnected)
+        content = await learn_json(inference, body, until_gone(request))
         return await json_response(content, request)
 
     @router.post("/inside", response_model=InsideResponse, responses=INFERENCE_ERRORS)
     async def open_a_head(body: InsideBody, request: Request, inference: InferenceDep) -> Response:
         """Open one cell of a heatmap: x, q, K, V, the scores, scaled, masked, softmax, z, the
         heads joined, W_O, Add & Norm and the feed-forward, as the model computed them."""
-        content = await inside_json(inference, body, request.is_disconnected)
+        content = await inside_json(inference, body, until_gone(request))
         return await json_response(content, request)
 
     @router.post("/logit-lens", response_model=LogitLensResponse, responses=INFERENCE_ERRORS)
@@ -103,7 +120,7 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> Response:
         """What the output layer would predict from the embedding and from each decoder layer,
         at every decoding step; the last layer's top tokens are the step's candidates."""
-        content = await lens_json(inference, body, request.is_disconnected)
+        content = await lens_json(inference, body, until_gone(request))
         return await json_response(content, request)
 
     @router.get("/head-scores", responses={**ERRORS, **BUSY})  # computed once, under admission
