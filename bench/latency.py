@@ -6,7 +6,8 @@ For sentences of about 5, 15 and 40 characters (zh-en, greedy), in one process a
 - bare: the model's own greedy decode (KV cache, no records, no trace, no JSON);
 - in-process: what the API does for a request, from the request model to JSON bytes;
 - HTTP: POST /api/translate on loopback to `attnscope serve`, gzip as a browser asks for it;
-- payload: JSON bytes raw and gzipped, against 2 bytes (float16) per attention weight.
+- payload: JSON bytes raw and gzipped (at the server's level), against 2 bytes (float16) per
+  attention weight.
 Prints tables and writes bench/results/latency.json.
 """
 
@@ -19,6 +20,7 @@ from results_file import write_results  # bench/ is on sys.path when run as a sc
 from server import free_port, start_server, stop_server
 from timing import SENTENCES, print_table, summary, times_ms
 
+from app.compression import LEVEL
 from app.inference import Inference
 from app.registry import Registry
 from app.schemas import TranslateRequest
@@ -51,7 +53,7 @@ def in_process(service: Inference, repeats: int) -> list[dict]:
                 "in_process": summary(full),
                 "overhead_p50": round(summary(full)["p50_ms"] / summary(bare)["p50_ms"], 2),
                 "raw_bytes": len(raw),
-                "gzip_bytes": len(gzip.compress(raw)),
+                "gzip_bytes": len(gzip.compress(raw, LEVEL)),  # as the server sends it
                 "float16_bytes": 2 * weights,
             }
         )
