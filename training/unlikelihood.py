@@ -22,11 +22,15 @@ def after_last(ids: torch.Tensor, token: int) -> torch.Tensor:
 
 
 def unlikelihood_loss(
-    logits: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor, markers: tuple[int, int, int]
+    log_probs: torch.Tensor,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    markers: tuple[int, int, int],
 ) -> tuple[torch.Tensor, int]:
     """The summed unlikelihood of repeating answer tokens, and how many candidates it counts.
 
-    logits (B, T, V) predict targets (B, T) from inputs (B, T); `markers` are the ids of `=>`,
+    log_probs (B, T, V), the log-softmax of the logits, predict targets (B, T) from inputs
+    (B, T); `markers` are the ids of `=>`,
     the line break and padding (a padded target counts nothing)."""
     arrow, newline, pad = markers
     arrow_at = after_last(inputs, arrow)  # (B, T)
@@ -40,7 +44,7 @@ def unlikelihood_loss(
     candidates = earlier[None] & in_answer & answering[:, :, None]
     previous = inputs[:, None, :].expand(-1, inputs.size(1), -1)  # (B, T, T): the token at s
     candidates &= previous != targets[:, :, None]
-    probs = F.softmax(logits.float(), dim=-1).gather(2, previous)  # (B, T, T)
+    probs = log_probs.gather(2, previous).exp()  # (B, T, T)
     penalties = -torch.log((1 - probs).clamp(min=1e-5))
     return (penalties * candidates).sum(), int(candidates.sum())
 
@@ -53,8 +57,8 @@ def next_token_and_unlikelihood(
     around it."""
     pad = markers[2]
     inputs, targets = ids[:, :-1], ids[:, 1:]
-    logits = module(inputs)
-    loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad)
+    log_probs = F.log_softmax(module(inputs).float(), dim=-1)  # one softmax for both losses
+    loss = F.nll_loss(log_probs.flatten(0, 1), targets.flatten(), ignore_index=pad)
     counted = int((targets != pad).sum())
-    repeats, _ = unlikelihood_loss(logits, inputs, targets, markers)
+    repeats, _ = unlikelihood_loss(log_probs, inputs, targets, markers)
     return loss + weight * repeats / max(counted, 1), counted
