@@ -9,8 +9,9 @@ import time
 
 from app.admission import ServerBusy
 from app.inference import ClientGone, Inference, TooLongError
-from app.responses import DECIMALS, as_json
+from app.responses import as_json
 from app.schemas import AttentionMap, RewardRequest, RewardResponse
+from app.weights import AttentionWeights
 from model import AttentionTrace, ChatTemplate, Checkpoint, encode_chat, score_answer
 
 Parts = tuple[str, str | None, str]  # the instruction, the input (if any), the answer
@@ -69,7 +70,7 @@ def reward(
             kind="self",
             query_tokens=tokens,
             key_tokens=tokens,
-            weights=probs.double().round(decimals=DECIMALS).tolist(),
+            weights=AttentionWeights(probs),
         )
         for name, probs in trace.probs.items()
     ]

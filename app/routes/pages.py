@@ -31,7 +31,7 @@ def index(request: Request, inference: InferenceDep) -> HTMLResponse:
     initial = {
         "models": [m.model_dump() for m in inference.registry.models()],
         "seed_text": SEED_TEXT,
-        "response": seed.model_dump() if seed is not None else None,
+        "response": seed.model_dump(mode="json") if seed is not None else None,
         "limits": inference.settings.decoding_limits(),
         "decoding_defaults": inference.decoding_defaults,
         "scripts": SCRIPT_PATTERNS,

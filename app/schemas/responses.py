@@ -1,6 +1,7 @@
 """The API's responses: each says exactly what it holds.
 
-Weights are nested lists [head][query][key] whose sizes are checked against the token lists.
+Weights are nested lists [head][query][key] whose sizes are checked against the token lists;
+in the server they are held as tensors until written (app/weights.py).
 """
 
 from typing import Literal
@@ -8,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from app.schemas.requests import MAX_BEAM_SIZE, MAX_NEW_TOKENS, MAX_PROMPT_CHARS, MAX_TEXT_CHARS
+from app.weights import AttentionWeights
 
 
 class Candidate(BaseModel):
@@ -30,15 +32,13 @@ class AttentionMap(BaseModel):
     kind: Literal["self", "cross"]
     query_tokens: list[str]
     key_tokens: list[str]
-    weights: list[list[list[float]]] = Field(description="[head][query][key], rows sum to 1")
+    weights: AttentionWeights = Field(description="[head][query][key], rows sum to 1")
 
     @model_validator(mode="after")
     def sizes_match_tokens(self) -> "AttentionMap":
-        for head in self.weights:
-            if len(head) != len(self.query_tokens) or any(
-                len(row) != len(self.key_tokens) for row in head
-            ):
-                raise ValueError(f"{self.name}: weights do not match the token lists")
+        _, queries, keys = self.weights.shape
+        if (queries, keys) != (len(self.query_tokens), len(self.key_tokens)):
+            raise ValueError(f"{self.name}: weights do not match the token lists")
         return self
 
 
