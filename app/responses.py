@@ -55,15 +55,16 @@ def translate_response(checkpoint: Checkpoint, decoded: Decoded) -> TranslateRes
     """Every step and every attention map of one decoding, in the translate shape."""
     tgt = checkpoint.tgt_tokenizer
     source_tokens, query_tokens = tokens_read(checkpoint, decoded)
+    ids = list({t for s in decoded.steps for t in (s.token_id, *(c for c, _ in s.candidates))})
+    token_of = dict(zip(ids, tgt.tokens(ids), strict=True))  # each id looked up once
     steps = [
         Step(
             index=s.index,
-            token=tgt.tokens([s.token_id])[0],
+            token=token_of[s.token_id],
             token_id=s.token_id,
             prob=round(s.prob, DECIMALS),
             candidates=[
-                Candidate(token=tgt.tokens([t])[0], prob=round(p, DECIMALS))
-                for t, p in s.candidates
+                Candidate(token=token_of[t], prob=round(p, DECIMALS)) for t, p in s.candidates
             ],
         )
         for s in decoded.steps

@@ -52,6 +52,12 @@ def attention(
     return probs @ v, probs
 
 
+def dropped(dropout: nn.Dropout, x: torch.Tensor) -> torch.Tensor:
+    """`dropout(x)` while training; `x` itself otherwise, as nn.Dropout gives in eval mode,
+    without its call: about 15 per decoding step, each a torch call that lets go of the GIL."""
+    return dropout(x) if dropout.training else x
+
+
 def causal_mask(
     t_q: int, t_k: int | None = None, device: torch.device | None = None
 ) -> torch.Tensor:
@@ -114,7 +120,7 @@ class MultiHeadAttention(nn.Module):
         if trace is not None:
             trace.record(self.name, probs)
         # Dropout after recording, so the trace shows the weights the model computed.
-        z = self.dropout(probs) @ v  # (B, H, Tq, Dh)
+        z = dropped(self.dropout, probs) @ v  # (B, H, Tq, Dh)
         b, _, t_q, _ = z.shape
         joined = z.transpose(1, 2).reshape(b, t_q, -1)  # (B, Tq, D): the heads side by side
         if trace is not None:

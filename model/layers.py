@@ -9,7 +9,7 @@ import math
 import torch
 from torch import nn
 
-from model.attention import MultiHeadAttention
+from model.attention import MultiHeadAttention, dropped
 from model.cache import KVCache
 from model.trace import AttentionTrace
 
@@ -65,7 +65,7 @@ class Embedding(nn.Module):
             positions = self.positions[start : start + t][None]  # (1, T, D)
         else:
             positions = self.positions[start + torch.arange(t, device=ids.device)]  # (B, T, D)
-        x = self.dropout(tokens + positions)
+        x = dropped(self.dropout, tokens + positions)
         if trace is not None:
             trace.keep(self.name, tokens=tokens, positions=positions, out=x)
         return x
@@ -96,7 +96,7 @@ def add_norm(
 ) -> torch.Tensor:
     """The figure's "Add & Norm" box: LayerNorm(x + Sublayer(x)). A trace that keeps
     intermediates gets `{name}.out` (the sublayer's), `.resid` (the sum) and `.norm`."""
-    resid = x + dropout(sublayer_out)
+    resid = x + dropped(dropout, sublayer_out)
     out = norm(resid)
     if trace is not None:
         trace.keep(name, out=sublayer_out, resid=resid, norm=out)
