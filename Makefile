@@ -79,13 +79,14 @@ runs/gpt-pre/export/model.safetensors: | $(VENV)/.installed
 	    --zero-shot-share 0.5 --random-share 0.5 --similar-share 0 --max-shots 3 \
 	    --name-share 0 --span-share 0.25 --real-span-share 0 $(RESUME)
 
-# Then one epoch (24 minutes) that teaches reading the prompt: the name curriculum, then every
-# training pair after random or similar demonstrations, name prompts, repeated real and random spans.
+# Then one epoch (about 25 minutes) that teaches reading the prompt: the name curriculum, then every
+# training pair after random or similar demonstrations, name prompts, repeated real and random spans,
+# with an unlikelihood penalty on answer tokens that repeat earlier ones.
 train-gpt: runs/gpt-pre/export/model.safetensors
 	$(BIN)/python -m training.gpt --out runs/gpt --export model/checkpoints/gpt \
-	    --init-from runs/gpt-pre/export --epochs 1 --time-budget 24 --lr 6e-4 --warmup 100 \
+	    --init-from runs/gpt-pre/export --epochs 1 --time-budget 25 --lr 6e-4 --warmup 100 \
 	    --span-curriculum 0 --zero-shot-share 0.2 --random-share 0.3 --similar-share 0.5 \
-	    --span-share 0.08 --real-span-share 0.12 --extra-name-share 0.2 \
+	    --span-share 0.08 --real-span-share 0.2 --extra-name-share 0.4 --unlikelihood 1.0 \
 	    --name-curriculum 300 --name-target 0.85 --eval-limit 100 $(RESUME)
 
 # In-context learning, from scratch (README "In-context learning": work in progress, not yet run to
@@ -99,14 +100,14 @@ train-gpt-icl: $(VENV)/.installed
 	    --span-share 0.08 --real-span-share 0.12 --extra-name-share 0.2 \
 	    --name-curriculum 400 --name-target 0.85 --name-curriculum-after 1 --eval-limit 100 $(RESUME)
 
-# From GPT to ChatGPT, each stage from the one before (measured: sft 37 minutes, reward 11 with its
+# From GPT to ChatGPT, each stage from the one before (measured: sft 45 minutes, reward 10 with its
 # sampling, rlhf 8, each plus its evaluation; README "From GPT to ChatGPT"):
 # instruction tuning of the shipped GPT, a reward model from the sft, RL of the sft against it.
 # A stopped run continues with `make train-sft RESUME=--resume` (and the same for the others).
 train-sft: $(VENV)/.installed
 	$(BIN)/python -m training.sft --out runs/sft --export model/checkpoints/sft \
 	    --init-from model/checkpoints/gpt --epochs 6 --time-budget 50 --repeat-share 0.2 \
-	    --hard-repeat-share 0.25 --is-question-share 0.2 $(RESUME)
+	    --hard-repeat-share 0.4 --is-question-share 0.2 $(RESUME)
 
 train-reward: $(VENV)/.installed
 	$(BIN)/python -m training.reward --out runs/reward --export model/checkpoints/reward \
